@@ -5,7 +5,7 @@ namespace Allocator;
 /// <summary>
 /// The compile-time configuration of an arena. The source generator emits one implementing struct
 /// per <c>[Arena]</c> declaration with every member returning a literal, so the JIT compiles a copy
-/// of <c>Arena<c>Arena&lt;TPolicy&gt;</c>lt;TPolicy<c>Arena&lt;TPolicy&gt;</c>gt;</c> with the unused paths (guards, retain, decay) removed.
+/// of <c>Arena&lt;TPolicy&gt;</c> with the unused paths (guards, retain, decay) removed.
 /// </summary>
 /// <remarks>
 /// Arenas configured at run time use a policy whose <see cref="IsRuntimeConfigured"/> is true;
