@@ -27,9 +27,11 @@ public sealed unsafe class ClassicPageAllocator
     /// <paramref name="alignment"/>: recycled dirty, then muzzy, then retained or newly mapped.
     /// </summary>
     /// <returns>An active, committed extent, or null when no memory could be had.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The size is zero or not a page multiple, or the alignment is not a power of two.</exception>
     public Edata* Alloc(nuint size, nuint alignment, bool zero)
     {
         ExtentContext ctx = Context;
+        CheckRequest(ctx, size, alignment);
         Edata* e = ExtentOps.Alloc(ctx, ctx.Dirty, null, size, alignment, zero, guarded: false);
         // With a muzzy decay time of 0 the muzzy cache is always empty: skip its lock.
         if (e == null && ctx.MuzzyDecayMs != 0) e = ExtentOps.Alloc(ctx, ctx.Muzzy, null, size, alignment, zero, guarded: false);
@@ -40,6 +42,16 @@ public sealed unsafe class ClassicPageAllocator
         }
 
         return e;
+    }
+
+    private static void CheckRequest(ExtentContext ctx, nuint size, nuint alignment)
+    {
+        if (size == 0 || size % ctx.Page != 0)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"An extent size must be a non-zero multiple of the page size ({ctx.Page}).");
+        if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "The alignment must be a power of two.");
+        if ((ulong)size > ctx.PageClasses.LargeMaxClass)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"An extent cannot exceed {ctx.PageClasses.LargeMaxClass} bytes.");
     }
 
     /// <summary>
