@@ -34,7 +34,7 @@ public sealed class ExpGrow
 
     /// <summary>
     /// The largest mapping growth will make by itself (a larger request still gets a larger mapping).
-    /// Setting rounds down to a page-size class.
+    /// Setting rounds down to a page-size class; it caps the next size from the next grow on.
     /// </summary>
     public ulong Limit
     {
@@ -45,7 +45,6 @@ public sealed class ExpGrow
             if (value < _classes.PageSize || index >= _classes.PageSizeClassCount)
                 throw new ArgumentOutOfRangeException(nameof(value), value, "The grow limit must be at least a page and at most the largest size class.");
             _limit = index;
-            if (_next > _limit) _next = _limit;
         }
     }
 

@@ -49,7 +49,7 @@ public static unsafe class ExtentOps
         // With retain, a fixed-address mapping to expand into is not worth asking the OS for.
         if (ctx.Retain && expand != null) return null;
         if (guarded) return null;
-        return AllocWrapper(ctx, expand != null ? expand->Past : null, size, alignment, zero, ref commit);
+        return AllocWrapper(ctx, expand, size, alignment, zero, ref commit);
     }
 
     /// <summary>Puts an active extent the caller no longer uses into <paramref name="ecache"/>.</summary>
@@ -91,11 +91,13 @@ public static unsafe class ExtentOps
     }
 
     /// <summary>
-    /// Maps a fresh extent through the alloc hook (jemalloc's extent_alloc_wrapper). With retain
-    /// it is a head: it never merges with the extent below it.
+    /// Maps a fresh extent through the alloc hook (jemalloc's extent_alloc_wrapper), right after
+    /// <paramref name="expand"/> when given (the hook must then map exactly there or fail). With
+    /// retain it is a head: it never merges with the extent below it.
     /// </summary>
-    public static Edata* AllocWrapper(ExtentContext ctx, void* newAddress, nuint size, nuint alignment, bool zero, ref bool commit)
+    public static Edata* AllocWrapper(ExtentContext ctx, [AcquiredExtent] Edata* expand, nuint size, nuint alignment, bool zero, ref bool commit)
     {
+        void* newAddress = expand == null ? null : expand->Past;
         Edata* e = ctx.EdataCache.Get();
         if (e == null) return null;
         bool zeroed = zero, committed = commit;
