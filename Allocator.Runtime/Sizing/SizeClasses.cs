@@ -72,6 +72,7 @@ public sealed partial class SizeClasses
         _largeMinClass = 1UL << t.LgLargeMinClass;
         _largeMaxClass = t.LargeMaxClass;
         _pszTable = BuildPszTable();
+        BuildSizeTables();
     }
 
     /// <summary>Log2 of the quantum, the smallest spacing between classes.</summary>
@@ -95,7 +96,7 @@ public sealed partial class SizeClasses
     /// <summary>
     /// The padding jemalloc adds to large extents when it is cache-oblivious (its default): one
     /// page, so that large allocations can start at a random cache line inside the first page.
-    /// The size-and-alignment rounding assumes this value.
+    /// <see cref="SizeAlignToUsable(ulong, ulong)"/> assumes this value.
     /// </summary>
     public ulong LargePad => _pageSize;
 
