@@ -9,45 +9,47 @@ namespace Allocator.Sizing;
 public sealed partial class SizeClasses
 {
     /// <summary>Class sizes by index (jemalloc's sz_index2size_tab).</summary>
-    private ulong[] _indexToSize = new ulong[0];
+    private readonly ulong[] _indexToSize;
 
     /// <summary>
     /// Entry <c>j</c> holds the class of sizes in <c>(2^lgTinyMin * (j - 1), 2^lgTinyMin * j]</c>
     /// (jemalloc's sz_size2index_tab); entry 0 is size 0.
     /// </summary>
-    private byte[] _sizeToIndex = new byte[0];
+    private readonly byte[] _sizeToIndex;
 
     /// <summary>Geometry of the small classes (jemalloc's bin_infos).</summary>
-    private BinInfo[] _bins = new BinInfo[0];
+    private readonly BinInfo[] _bins;
 
-    /// <summary>Builds the derived tables; called once by the constructor after the class table.</summary>
-    private void BuildSizeTables()
+    /// <summary>Slab geometry of the small classes, which are the first <see cref="BinCount"/> classes.</summary>
+    private BinInfo[] BuildBins()
     {
-        _indexToSize = new ulong[_count];
-        _bins = new BinInfo[_binCount];
-        for (int i = 0; i < _count; i++)
+        var bins = new BinInfo[_binCount];
+        for (int i = 0; i < bins.Length; i++)
         {
-            SizeClass sc = _classes[i];
-            _indexToSize[i] = sc.Size;
-            if (sc.IsBin)
-            {
-                _bins[i] = new BinInfo(i, sc.Size, sc.SlabPages, _pageSize);
-            }
+            bins[i] = new BinInfo(i, _classes[i].Size, _classes[i].SlabPages, _pageSize);
         }
 
+        return bins;
+    }
+
+    /// <summary>The size-to-index lookup table, as jemalloc's sz_boot_size2index_tab fills it.</summary>
+    private byte[] BuildSizeToIndex()
+    {
         // Walk the classes in order and give each slot up to ceil(size / 2^lgTinyMin) the
         // first class that covers it.
         int length = (int)(_lookupMaxClass >> _lgTinyMin) + 1;
-        _sizeToIndex = new byte[length];
+        var table = new byte[length];
         int slot = 0;
         for (int i = 0; i < _count && slot < length; i++)
         {
-            ulong last = (_indexToSize[i] + (1UL << _lgTinyMin) - 1) >> _lgTinyMin;
+            ulong last = (_classes[i].Size + (1UL << _lgTinyMin) - 1) >> _lgTinyMin;
             for (; (ulong)slot <= last && slot < length; slot++)
             {
-                _sizeToIndex[slot] = (byte)i;
+                table[slot] = (byte)i;
             }
         }
+
+        return table;
     }
 
     /// <summary>Size of class <paramref name="index"/> (jemalloc's sz_index2size).</summary>
