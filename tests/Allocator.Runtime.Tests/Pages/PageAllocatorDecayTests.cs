@@ -5,7 +5,7 @@ using System.Threading;
 using Allocator.Extents;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Allocator.Tests.Pages;
+namespace Allocator.Tests.PageAllocation;
 
 /// <summary>Ports of jemalloc's arena_decay.c assertions, at the page allocator, on a fake clock.</summary>
 public sealed unsafe class PageAllocatorDecayTests

@@ -2,7 +2,7 @@ using System.Collections.Generic;
 using Allocator.Extents;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Allocator.Tests.Pages;
+namespace Allocator.Tests.PageAllocation;
 
 /// <summary>The stats relations of jemalloc's stats.c test and DESIGN.md invariants 9 and 10.</summary>
 public sealed unsafe class PageAllocatorStatsTests
