@@ -16,8 +16,35 @@ namespace Allocator;
 /// </remarks>
 public abstract unsafe class Arena : IDisposable
 {
+    // Live arenas by index, so a dead thread's cache can be flushed into the arena it belongs to.
+    private static readonly Arena?[] s_live = new Arena?[Extents.Edata.NoArena];
+
+    static Arena() => Arenas.ThreadCaches.OnThreadExit = OnThreadExit;
+
     private protected Arena()
     {
+    }
+
+    /// <summary>Identity of this arena object (indices are reused, ids never).</summary>
+    internal abstract long Id { get; }
+
+    /// <summary>Flushes and frees a dead thread's cache block (ThreadCaches.ListLock held).</summary>
+    internal abstract void FlushOnThreadExit(nint cache);
+
+    private protected static void Register(Arena arena)
+    {
+        lock (Arenas.ThreadCaches.ListLock) s_live[arena.Index] = arena;
+    }
+
+    // ThreadCaches.ListLock held.
+    private protected static void Unregister(Arena arena) => s_live[arena.Index] = null;
+
+    private static void OnThreadExit(nint handle)
+    {
+        var tc = (Arenas.ThreadCache*)handle;
+        Arena? owner = tc->Orphaned == 0 ? s_live[tc->ArenaIndex] : null;
+        if (owner != null && owner.Id == tc->ArenaId) owner.FlushOnThreadExit(handle);
+        else Arenas.ThreadCache.Free(tc);
     }
 
     /// <summary>Creates an arena configured at run time.</summary>

@@ -9,27 +9,27 @@ internal sealed unsafe class ArenaMemoryOwner : MemoryManager<byte>
 {
     private readonly Arena _arena;
     private readonly int _length;
-    private byte* _pointer;
+    private nint _pointer;
 
     public ArenaMemoryOwner(Arena arena, int length)
     {
         _arena = arena;
         _length = length;
-        _pointer = (byte*)arena.Allocate((nuint)Math.Max(length, 1));
+        _pointer = (nint)arena.Allocate((nuint)Math.Max(length, 1));
     }
 
     public override Span<byte> GetSpan()
     {
-        ObjectDisposedException.ThrowIf(_pointer == null, this);
-        return new Span<byte>(_pointer, _length);
+        ObjectDisposedException.ThrowIf(_pointer == 0, this);
+        return new Span<byte>((void*)_pointer, _length);
     }
 
     public override MemoryHandle Pin(int elementIndex = 0)
     {
-        ObjectDisposedException.ThrowIf(_pointer == null, this);
+        ObjectDisposedException.ThrowIf(_pointer == 0, this);
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)elementIndex, (uint)_length, nameof(elementIndex));
         // Native memory never moves: nothing to pin.
-        return new MemoryHandle(_pointer + elementIndex);
+        return new MemoryHandle((byte*)_pointer + elementIndex);
     }
 
     public override void Unpin()
@@ -38,8 +38,8 @@ internal sealed unsafe class ArenaMemoryOwner : MemoryManager<byte>
 
     protected override void Dispose(bool disposing)
     {
-        byte* p = (byte*)Interlocked.Exchange(ref *(nint*)&_pointer, 0);
-        if (p != null) _arena.Free(p);
+        nint p = Interlocked.Exchange(ref _pointer, 0);
+        if (p != 0) _arena.Free((void*)p);
     }
 }
 

@@ -61,6 +61,29 @@ internal unsafe struct EdataHeap<TOrder>
         _root = Meld(_root, MergePairs(e->HeapChild));
     }
 
+    /// <summary>Removes and returns the first member, or null when empty.</summary>
+    public Edata* RemoveFirst()
+    {
+        Edata* e = _root;
+        if (e != null) Remove(e);
+        return e;
+    }
+
+    /// <summary>Visits every member (no order); the heap must not change meanwhile.</summary>
+    public readonly void ForEach(delegate*<Edata*, void*, void> visit, void* state)
+    {
+        if (_root != null) Visit(_root, visit, state);
+    }
+
+    private static void Visit(Edata* e, delegate*<Edata*, void*, void> visit, void* state)
+    {
+        for (; e != null; e = e->HeapNext)
+        {
+            visit(e, state);
+            if (e->HeapChild != null) Visit(e->HeapChild, visit, state);
+        }
+    }
+
     private static Edata* Meld(Edata* a, Edata* b)
     {
         if (a == null) return b;

@@ -103,8 +103,9 @@ public sealed unsafe class SanBump
 
         if (zero && !e->IsZeroed && !ctx.Hooks.PurgeForced(e->Base, e->Size, 0, e->Size, ctx.ArenaIndex))
             NativeMemory.Clear(e->Address, e->Size);
-        // jemalloc 5.3 forgets this, so its pac_mapped drifts low by every bump allocation.
-        ctx.Stats.AddMapped((long)guardedSize);
+        // jemalloc 5.3 forgets this, so its pac_mapped drifts low by every bump allocation. Only the
+        // usable bytes count: a guard page is never resident, and the recount sees usable sizes.
+        ctx.Stats.AddMapped((long)e->Size);
         return e;
     }
 

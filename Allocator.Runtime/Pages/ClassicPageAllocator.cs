@@ -17,6 +17,7 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
     /// <summary>Decay work below this many pages is not worth waking a background purger for.</summary>
     public const ulong DeferredPurgeThresholdPages = 1024;
 
+    private readonly SanBump _sanBump = new();
     private readonly DecayClock _clock;
     private readonly Decay _dirtyDecay;
     private readonly Decay _muzzyDecay;
@@ -63,17 +64,48 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
     /// <exception cref="ArgumentOutOfRangeException">The size is zero or not a page multiple, or the alignment is not a power of two.</exception>
     public Edata* Alloc(nuint size, nuint alignment, bool zero, bool guarded, bool frequentReuse)
     {
+        CheckRequest(Context, size, alignment);
+        Edata* e = null;
+        // Guarded large extents are never cached (they would only be reused by an exact fit), so
+        // they skip the caches; guarded slabs come back from the guarded sets.
+        if (!guarded || frequentReuse) e = AllocReal(size, alignment, zero, guarded);
+        if (e == null && guarded) e = AllocNewGuarded(size, alignment, zero, frequentReuse);
+        return e;
+    }
+
+    private Edata* AllocReal(nuint size, nuint alignment, bool zero, bool guarded)
+    {
         ExtentContext ctx = Context;
-        CheckRequest(ctx, size, alignment);
-        Edata* e = ExtentOps.Alloc(ctx, ctx.Dirty, null, size, alignment, zero, guarded: false);
+        Edata* e = ExtentOps.Alloc(ctx, ctx.Dirty, null, size, alignment, zero, guarded);
         // With a muzzy decay time of 0 the muzzy cache is always empty: skip its lock.
-        if (e == null && ctx.MuzzyDecayMs != 0) e = ExtentOps.Alloc(ctx, ctx.Muzzy, null, size, alignment, zero, guarded: false);
+        if (e == null && ctx.MuzzyDecayMs != 0) e = ExtentOps.Alloc(ctx, ctx.Muzzy, null, size, alignment, zero, guarded);
         if (e == null)
         {
-            e = ExtentOps.AllocGrow(ctx, null, size, alignment, zero, guarded: false);
-            if (e != null) ctx.Stats.AddMapped((long)size);
+            e = ExtentOps.AllocGrow(ctx, null, size, alignment, zero, guarded);
+            if (e != null) ctx.Stats.AddMapped((long)e->Size);
         }
 
+        return e;
+    }
+
+    private Edata* AllocNewGuarded(nuint size, nuint alignment, bool zero, bool frequentReuse)
+    {
+        ExtentContext ctx = Context;
+        // Slabs are cut from a bump region with a guard page after each: one mprotect per slab.
+        if (frequentReuse && SanBump.IsSupported(ctx)) return _sanBump.Alloc(ctx, size, zero);
+
+        nuint guardedSize = size + 2 * ctx.Page;
+        if (guardedSize < size) return null;
+        Edata* e = AllocReal(guardedSize, ctx.Page, zero, guarded: false);
+        if (e == null) return null;
+        if (!Guards.GuardPages(ctx, e, left: true, right: true, remap: true))
+        {
+            // Guards are a sample, not a promise: without them the caller still gets its memory.
+            Free(e);
+            return AllocReal(size, alignment, zero, guarded: false);
+        }
+
+        ctx.Stats.AddMapped(-2 * (long)ctx.Page);
         return e;
     }
 
@@ -131,15 +163,36 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
     /// <inheritdoc/>
     public void Free([AcquiredExtent] Edata* e)
     {
-        ExtentOps.Dalloc(Context, Context.Dirty, e);
+        Dalloc(e);
         HandleDeferredWork();
     }
 
     /// <inheritdoc/>
     public void FreeBatch(ReadOnlySpan<nint> extents)
     {
-        foreach (nint e in extents) ExtentOps.Dalloc(Context, Context.Dirty, (Edata*)e);
+        foreach (nint e in extents) Dalloc((Edata*)e);
         HandleDeferredWork();
+    }
+
+    private void Dalloc(Edata* e)
+    {
+        // Only guarded slabs are worth caching guarded; a guarded large extent would only ever be
+        // reused by an exact fit, so its guards come off now and it joins the ordinary caches.
+        if (e->IsGuarded && !e->IsSlab) Unguard(e);
+        e->IsSlab = false;
+        ExtentOps.Dalloc(Context, Context.Dirty, e);
+    }
+
+    // Every extent unguarded here has guards on both sides: guarded large extents always do, and
+    // slabs only come right-guarded from the bump region, which needs retain with the default
+    // hooks, where dalloc refuses and slabs stay guarded until destroy.
+    private void Unguard(Edata* e)
+    {
+        ExtentContext ctx = Context;
+        Debug.Assert(!e->IsSlab || !SanBump.IsSupported(ctx));
+        nuint before = e->Size;
+        Guards.UnguardPages(ctx, e, left: true, right: true);
+        ctx.Stats.AddMapped((long)(e->Size - before));
     }
 
     /// <inheritdoc/>
@@ -211,8 +264,15 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
     {
         PurgeAll();
         ExtentContext ctx = Context;
+        _sanBump.Destroy(ctx);
         Edata* e;
-        while ((e = ExtentOps.Evict(ctx, ctx.Retained, 0)) != null) ExtentOps.DestroyWrapper(ctx, e);
+        while ((e = ExtentOps.Evict(ctx, ctx.Retained, 0)) != null)
+        {
+            // Seed commit: retained guarded slabs must lose their guard before the mapping goes, or
+            // the guard page would outlive the arena.
+            if (e->IsGuarded) Guards.UnguardPagesPreDestroy(ctx, e);
+            ExtentOps.DestroyWrapper(ctx, e);
+        }
     }
 
     private void HandleDeferredWork()
@@ -300,6 +360,8 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
                 continue;
             }
 
+            // Unmapping needs the guards off first; with retain the extent stays guarded when retained.
+            if (e->IsGuarded && !ctx.DallocWillFail) Unguard(e);
             unmapped += (long)e->Size;
             ExtentOps.DallocWrapper(ctx, e);
         }

@@ -38,6 +38,7 @@ public sealed unsafe class PageAllocator : IDisposable
             Context = new ExtentContext(arenaIndex, hooks, options.Map ?? ExtentMap.Shared, Base, classes, options.Retain,
                 options.LgExtentMaxActiveFit, options.OversizeThreshold, options.DirtyDecayMs, options.MuzzyDecayMs);
             Classic = new ClassicPageAllocator(Context, options.TimeProvider);
+            Sampler = new GuardSampler(Context, options.GuardLargeEvery, options.GuardSmallEvery);
         }
         catch
         {
@@ -60,6 +61,9 @@ public sealed unsafe class PageAllocator : IDisposable
     /// <summary>The classic backend.</summary>
     public ClassicPageAllocator Classic { get; }
 
+    /// <summary>Decides which extents get guard pages.</summary>
+    public GuardSampler Sampler { get; }
+
     /// <summary>Bytes in active extents.</summary>
     public long ActiveBytes => Volatile.Read(ref _activePages) * (long)_page;
 
@@ -70,7 +74,8 @@ public sealed unsafe class PageAllocator : IDisposable
     /// </summary>
     public Edata* Alloc(nuint size, nuint alignment, bool slab, int sizeIndex, bool zero)
     {
-        Edata* e = Classic.Alloc(size, alignment, zero, guarded: false, frequentReuse: slab);
+        bool guarded = slab ? Sampler.ShouldGuardSlab() : Sampler.ShouldGuardLarge(size, alignment);
+        Edata* e = Classic.Alloc(size, alignment, zero, guarded, frequentReuse: slab);
         if (e == null) return null;
         Interlocked.Add(ref _activePages, (long)(e->Size / _page));
         Context.Map.Remap(e, sizeIndex, slab);
@@ -102,8 +107,11 @@ public sealed unsafe class PageAllocator : IDisposable
     public void Free([AcquiredExtent] Edata* e)
     {
         Debug.Assert(e->State == ExtentState.Active);
-        if (e->IsSlab) Context.Map.DeregisterInterior(e);
+        bool slab = e->IsSlab;
+        if (slab) Context.Map.DeregisterInterior(e);
         Context.Map.Remap(e, Edata.NoSizeIndex, false);
+        // The backend still needs to know it was a slab: guarded slabs are cached guarded.
+        e->IsSlab = slab;
         Interlocked.Add(ref _activePages, -(long)(e->Size / _page));
         Classic.Free(e);
     }

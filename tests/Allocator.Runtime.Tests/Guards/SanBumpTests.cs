@@ -161,6 +161,8 @@ public sealed unsafe class SanBumpTests
     private static void Free(Shard shard, Edata* e)
     {
         GuardOps.UnguardPages(shard.Context, e, left: false, right: true);
+        // The page allocator counts usable bytes as mapped; the guard page just became usable.
+        shard.Context.Stats.AddMapped((long)Page);
         shard.Pac.Free(e);
     }
 }
