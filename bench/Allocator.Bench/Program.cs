@@ -19,6 +19,7 @@ public static class Program
           timings   [--quick] [--out DIR] [--peers a,b]   the timed workloads only
           memory    [--quick] [--out DIR] [--peers a,b]   the memory run only
           list                                  which peers load here, and why the others do not
+          bdn       [--peers a,b] [BenchmarkDotNet arguments]   the pair workloads under BenchmarkDotNet
           memory-child --peer ID --bytes N      (internal) one peer's memory run in this process
 
           --no-reexec   do not restart with GLIBC_TUNABLES (jemalloc will then be skipped)
@@ -43,6 +44,8 @@ public static class Program
                 return Run(options.Has("--quick") ? RunSettings.Quick : RunSettings.Full, options, timings: false, memory: true);
             case "list":
                 return List();
+            case "bdn":
+                return Bdn.PairBenchmarks.Run(options.WithoutOwn(), SelectPeers(options.Value("--peers")));
             case "memory-child":
                 return Runner.MemoryChild(
                     options.Value("--peer") ?? throw new ArgumentException("memory-child needs --peer"),
@@ -115,6 +118,21 @@ public static class Program
         {
             int i = Array.IndexOf(args, name);
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+
+        /// <summary>The arguments after the command without this program's own options, for
+        /// handing to BenchmarkDotNet.</summary>
+        public string[] WithoutOwn()
+        {
+            var rest = new List<string>();
+            for (int i = 1; i < args.Length; i++)
+            {
+                if (args[i] == "--peers")
+                    i++;
+                else if (args[i] != "--no-reexec")
+                    rest.Add(args[i]);
+            }
+            return rest.ToArray();
         }
     }
 }
