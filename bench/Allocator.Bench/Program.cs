@@ -22,6 +22,7 @@ public static class Program
           bdn       [--peers a,b] [BenchmarkDotNet arguments]   the pair workloads under BenchmarkDotNet
           memory-child --peer ID --bytes N      (internal) one peer's memory run in this process
 
+          --subject ID  check the goals of issues 4 and 7 for this peer (default: the project's arena)
           --no-reexec   do not restart with GLIBC_TUNABLES (jemalloc will then be skipped)
         Peer ids: jemalloc, mimalloc, tcmalloc, glibc, arraypool, gcarray.
         """;
@@ -62,7 +63,7 @@ public static class Program
         string outDir = options.Value("--out") ?? DefaultOutput();
         Directory.CreateDirectory(outDir);
 
-        RunReport report = Runner.Run(settings, peers, timings, memory);
+        RunReport report = Runner.Run(settings, peers, timings, memory, options.Value("--subject"));
 
         string stem = settings == RunSettings.Full ? "results" : "quick";
         if (!(timings && memory))

@@ -20,7 +20,7 @@ public sealed record SkippedPeer(string Peer, string Reason);
 /// <summary>Everything one invocation measured.</summary>
 public sealed record RunReport(
     RunSettings Settings, Machine Machine, DateTime StartedUtc, string LoadAverageAtEnd,
-    IReadOnlyList<PeerEntry> Peers, IReadOnlyList<SkippedPeer> Skipped,
+    IReadOnlyList<PeerEntry> Peers, IReadOnlyList<SkippedPeer> Skipped, string? Subject,
     IReadOnlyList<Workload> Workloads, IReadOnlyList<TimingResult> Timings,
     MemoryPlan? MemoryPlan, IReadOnlyList<MemoryOutcome> Memory);
 
@@ -29,7 +29,9 @@ public static class Runner
     private const string MemoryLinePrefix = "MEMORY\t";
     private const string SkipLinePrefix = "SKIP\t";
 
-    public static RunReport Run(RunSettings settings, IReadOnlyList<PeerDescriptor> wanted, bool timings, bool memory)
+    /// <summary>Measures <paramref name="wanted"/>; the goals are checked for <paramref name="subject"/>
+    /// (a peer id or name) or, when that is null, for the first peer of kind Project.</summary>
+    public static RunReport Run(RunSettings settings, IReadOnlyList<PeerDescriptor> wanted, bool timings, bool memory, string? subject)
     {
         DateTime started = DateTime.UtcNow;
         Machine machine = Machine.Describe();
@@ -91,7 +93,10 @@ public static class Runner
             }
         }
 
-        return new RunReport(settings, machine, started, Machine.LoadAverageNow(), peers, skipped, workloads, results, plan, memoryResults);
+        string? subjectName = subject is null
+            ? peers.FirstOrDefault(p => p.Kind == PeerKind.Project)?.Name
+            : loaded.Zip(peers).FirstOrDefault(x => string.Equals(x.First.Id, subject, StringComparison.OrdinalIgnoreCase) || string.Equals(x.First.Name, subject, StringComparison.OrdinalIgnoreCase)).Second?.Name;
+        return new RunReport(settings, machine, started, Machine.LoadAverageNow(), peers, skipped, subjectName, workloads, results, plan, memoryResults);
     }
 
     /// <summary>Runs the memory run for one peer in a fresh process of this same program, so that

@@ -35,10 +35,10 @@ internal static class ManagedPeers
     private static readonly string Runtime = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
 
     public static PeerProbe ArrayPool() =>
-        PeerProbe.Of(new PeerEntry<ArrayPoolPeer, byte[]>("ArrayPool", $"ArrayPool<byte>.Shared, {Runtime}", default, CollectEverything));
+        PeerProbe.Of(new PeerEntry<ArrayPoolPeer, byte[]>("ArrayPool", PeerKind.Managed, $"ArrayPool<byte>.Shared, {Runtime}", default, CollectEverything));
 
     public static PeerProbe GcArray() =>
-        PeerProbe.Of(new PeerEntry<GcArrayPeer, byte[]>("new byte[]", $"new byte[n], {Runtime}", default, CollectEverything));
+        PeerProbe.Of(new PeerEntry<GcArrayPeer, byte[]>("new byte[]", PeerKind.Managed, $"new byte[n], {Runtime}", default, CollectEverything));
 
     /// <summary>The managed peers' purge: an aggressive, compacting full collection, which also
     /// trims ArrayPool.Shared and decommits what the GC can.</summary>

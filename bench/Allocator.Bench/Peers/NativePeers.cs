@@ -102,7 +102,7 @@ internal static unsafe class NativePeers
             Mallctl(mallctl, $"arena.{MallctlArenasAll}.purge");
         }
         return PeerProbe.Of(new PeerEntry<JemallocPeer, nint>(
-            "jemalloc", $"jemalloc {NativeLibraries.FromUtf8(version)}; malloc + sdallocx",
+            "jemalloc", PeerKind.Native, $"jemalloc {NativeLibraries.FromUtf8(version)}; malloc + sdallocx",
             new JemallocPeer(f[0], f[1]), Purge));
     }
 
@@ -118,7 +118,7 @@ internal static unsafe class NativePeers
         int v = ((delegate* unmanaged<int>)f[3])();
         // mi_collect(force: true) frees what it can and returns it to the OS.
         return PeerProbe.Of(new PeerEntry<SizedNativePeer, nint>(
-            "mimalloc", $"mimalloc {v / 100}.{v / 10 % 10}.{v % 10}; mi_malloc + mi_free_size",
+            "mimalloc", PeerKind.Native, $"mimalloc {v / 100}.{v / 10 % 10}.{v % 10}; mi_malloc + mi_free_size",
             new SizedNativePeer(f[0], f[1]), () => collect(1)));
     }
 
@@ -135,7 +135,7 @@ internal static unsafe class NativePeers
         byte* patch;
         byte* version = ((delegate* unmanaged<int*, int*, byte**, byte*>)f[3])(&major, &minor, &patch);
         return PeerProbe.Of(new PeerEntry<SizedNativePeer, nint>(
-            "tcmalloc", $"{NativeLibraries.FromUtf8(version)} (minimal); tc_malloc + tc_free_sized",
+            "tcmalloc", PeerKind.Native, $"{NativeLibraries.FromUtf8(version)} (minimal); tc_malloc + tc_free_sized",
             new SizedNativePeer(f[0], f[1]), () => release()));
     }
 
@@ -151,7 +151,7 @@ internal static unsafe class NativePeers
         var trim = (delegate* unmanaged<nuint, int>)f[0];
         byte* version = ((delegate* unmanaged<byte*>)f[1])();
         return PeerProbe.Of(new PeerEntry<GlibcPeer, nint>(
-            "glibc", $"glibc {NativeLibraries.FromUtf8(version)}; NativeMemory.Alloc + Free",
+            "glibc", PeerKind.Native, $"glibc {NativeLibraries.FromUtf8(version)}; NativeMemory.Alloc + Free",
             default, () => trim(0)));
     }
 

@@ -9,10 +9,13 @@ namespace Allocator.Bench.Peers;
 /// workloads instantiated for its struct type. Only the hot loops are generic; this class is the
 /// one virtual hop per timed run.
 /// </summary>
-public abstract class PeerEntry(string name, string description, Action purge)
+public abstract class PeerEntry(string name, PeerKind kind, string description, Action purge)
 {
-    /// <summary>The short name used in tables, charts and on the command line.</summary>
+    /// <summary>The short name used in tables and charts.</summary>
     public string Name { get; } = name;
+
+    /// <summary>Whether this is a native peer, a managed one, or the project's own allocator.</summary>
+    public PeerKind Kind { get; } = kind;
 
     /// <summary>Library version and entry points, so a reader knows what was measured.</summary>
     public string Description { get; } = description;
@@ -30,8 +33,8 @@ public abstract class PeerEntry(string name, string description, Action purge)
 }
 
 /// <summary>The workloads compiled for one peer struct.</summary>
-public sealed class PeerEntry<TPeer, TBlock>(string name, string description, TPeer peer, Action purge)
-    : PeerEntry(name, description, purge)
+public sealed class PeerEntry<TPeer, TBlock>(string name, PeerKind kind, string description, TPeer peer, Action purge)
+    : PeerEntry(name, kind, description, purge)
     where TPeer : struct, IPeer<TBlock>
 {
     public override ITimedRun CreatePairs(nuint size, int pairs) => new PairsRun<TPeer, TBlock>(peer, size, pairs);
@@ -41,6 +44,19 @@ public sealed class PeerEntry<TPeer, TBlock>(string name, string description, TP
     public override ITimedRun CreateCrossThread(CrossThreadPlan plan) => new CrossThreadRun<TPeer, TBlock>(peer, plan);
 
     public override MemoryRunResult RunMemory(MemoryPlan plan) => MemoryRun.Run<TPeer, TBlock>(peer, Purge, plan);
+}
+
+/// <summary>The goals compare the project's allocator with native peers in particular.</summary>
+public enum PeerKind
+{
+    /// <summary>A C allocator (jemalloc, mimalloc, tcmalloc, glibc).</summary>
+    Native,
+
+    /// <summary>Memory from the .NET runtime (ArrayPool, new byte[]).</summary>
+    Managed,
+
+    /// <summary>The project's own arena: the subject of the goals.</summary>
+    Project,
 }
 
 /// <summary>Either a usable peer or the reason it was skipped; never a stand-in.</summary>

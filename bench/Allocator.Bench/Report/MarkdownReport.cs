@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using Allocator.Bench.Harness;
+using Allocator.Bench.Peers;
 using Allocator.Bench.Workloads;
 
 namespace Allocator.Bench.Report;
@@ -11,8 +12,6 @@ namespace Allocator.Bench.Report;
 /// <summary>Writes the report: medians, ratios to the best peer, and the memory run.</summary>
 public static class MarkdownReport
 {
-    private static readonly string[] NativePeers = ["jemalloc", "mimalloc", "tcmalloc", "glibc"];
-
     public static string Write(RunReport r, string timingsSvg, string memorySvg)
     {
         var md = new StringBuilder();
@@ -35,6 +34,7 @@ public static class MarkdownReport
             md.AppendLine($"| {s.Peer} | **skipped**: {s.Reason} |");
         md.AppendLine();
 
+        WriteGoals(md, r);
         if (r.Timings.Count > 0)
             WriteTimings(md, r);
         if (r.Memory.Count > 0 && r.MemoryPlan is { } plan)
@@ -50,9 +50,29 @@ public static class MarkdownReport
         return md.ToString();
     }
 
+    private static void WriteGoals(StringBuilder md, RunReport r)
+    {
+        md.AppendLine("## Goals (issues 4 and 7)");
+        md.AppendLine();
+        if (r.Subject is not { } subject)
+        {
+            md.AppendLine("No project allocator took part in this run, so the goals are not checked. They are checked for the peer of kind Project in `PeerRegistry` (see bench/README.md, \"Adding the arena\"), or for the one named with `--subject`.");
+            md.AppendLine();
+            return;
+        }
+        md.AppendLine($"Subject: **{subject}**.");
+        md.AppendLine();
+        md.AppendLine("| issue | goal | measured | met |");
+        md.AppendLine("| --- | --- | --- | --- |");
+        foreach (GoalCheck g in Goals.Check(r, subject))
+            md.AppendLine($"| {g.Issue} | {g.Goal} | {g.Measured} | {(g.Met is null ? "–" : g.Met.Value ? "yes" : "**no**")} |");
+        md.AppendLine();
+    }
+
     private static void WriteTimings(StringBuilder md, RunReport r)
     {
         string[] peers = r.Peers.Select(p => p.Name).ToArray();
+        string[] natives = r.Peers.Where(p => p.Kind == PeerKind.Native).Select(p => p.Name).ToArray();
         md.AppendLine("## Time per operation (median ns)");
         md.AppendLine();
         Header(md, ["workload", "one operation"], peers);
@@ -77,7 +97,7 @@ public static class MarkdownReport
             if (row.Count == 0)
                 continue;
             var best = row.MinBy(kv => kv.Value.Median);
-            string native = row.Where(kv => NativePeers.Contains(kv.Key)).OrderBy(kv => kv.Value.Median).Select(kv => kv.Key).FirstOrDefault() ?? "–";
+            string native = row.Where(kv => natives.Contains(kv.Key)).OrderBy(kv => kv.Value.Median).Select(kv => kv.Key).FirstOrDefault() ?? "–";
             md.Append($"| {w.Title} | {best.Key} | {native} |");
             foreach (string p in peers)
                 md.Append(row.TryGetValue(p, out Stats? s) ? Inv($" {s.Median / best.Value.Median:F2} |") : " – |");
