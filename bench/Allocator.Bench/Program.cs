@@ -70,7 +70,10 @@ public static class Program
             stem += timings ? "-timings" : "-memory";
         string timingsSvg = stem + "-timings.svg", memorySvg = stem + "-memory.svg";
         if (timings)
+        {
             File.WriteAllText(Path.Combine(outDir, timingsSvg), Svg.Timings(report));
+            File.WriteAllText(Path.Combine(outDir, stem + "-timings.csv"), Csv.Timings(report));
+        }
         if (memory && report.Memory.Any(m => m.Result is not null))
             File.WriteAllText(Path.Combine(outDir, memorySvg), Svg.Memory(report));
         string mdPath = Path.Combine(outDir, stem + ".md");

@@ -87,7 +87,7 @@ public static class Runner
                 memoryResults.Add(outcome);
                 if (outcome.Result is { } r)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  memory {d.Name,-11} baseline {r.BaselineKiB / 1024.0,7:F1} MiB, peak {r.PeakKiB / 1024.0,7:F1}, after free {r.AfterFreeKiB / 1024.0,7:F1}, after purge {r.AfterPurgeKiB / 1024.0,7:F1}"));
+                        $"  memory {d.Name,-11} baseline {r.BaselineKiB / 1024.0,7:F1} MiB, peak {r.PeakKiB / 1024.0,7:F1}, after free {r.AfterFreeKiB / 1024.0,7:F1}, after purge {r.AfterPurgeKiB / 1024.0,7:F1} (lazily freed {r.LazyFreeKiB / 1024.0:F1})"));
                 else
                     Console.WriteLine($"  memory {d.Name,-11} FAILED: {outcome.Failure}");
             }
@@ -141,7 +141,7 @@ public static class Runner
         MemoryRunResult r = probe.Entry.RunMemory(new MemoryPlan(bytes, 0.9));
         Console.WriteLine(MemoryLinePrefix + string.Join('\t', new object[]
         {
-            r.BaselineKiB, r.PeakKiB, r.AfterFreeKiB, r.AfterPurgeKiB, r.HighWaterKiB,
+            r.BaselineKiB, r.PeakKiB, r.AfterFreeKiB, r.AfterPurgeKiB, r.HighWaterKiB, r.LazyFreeKiB,
             r.RequestedBytes, r.LiveBytes, r.Blocks, r.AllocateMs, r.FreeMs, r.PurgeMs,
         }.Select(o => Convert.ToString(o, CultureInfo.InvariantCulture))));
         return 0;
@@ -152,6 +152,6 @@ public static class Runner
         string[] f = text.Trim().Split('\t');
         long L(int i) => long.Parse(f[i], CultureInfo.InvariantCulture);
         double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
-        return new MemoryRunResult(L(0), L(1), L(2), L(3), L(4), L(5), L(6), (int)L(7), D(8), D(9), D(10));
+        return new MemoryRunResult(L(0), L(1), L(2), L(3), L(4), L(5), L(6), L(7), (int)L(8), D(9), D(10), D(11));
     }
 }

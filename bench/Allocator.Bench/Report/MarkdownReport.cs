@@ -113,22 +113,22 @@ public static class MarkdownReport
         md.AppendLine(Inv($"{plan.Sizes.Length:N0} blocks of {MemoryPlan.MinSize} B..{MemoryPlan.MaxSize / 1024} KiB, {Mib(plan.RequestedBytes)} MiB requested, every page written; then {plan.FreeCount:N0} blocks (90%) freed in random order, leaving {Mib(plan.LiveBytes)} MiB live; then the peer's purge."));
         md.AppendLine("\"overhead\" is (RSS after purge − baseline) / live bytes: 1.00 would be a perfect fit.");
         md.AppendLine();
-        md.AppendLine("| peer | baseline | peak | after free | after purge | high water | overhead after purge | peak vs lowest peak | allocate ms | free ms | purge ms |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| peer | baseline | peak | after free | after purge | of which MADV_FREE | high water | overhead after purge | peak vs lowest peak | allocate ms | free ms | purge ms |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         long lowestPeak = r.Memory.Where(o => o.Result is not null).Select(o => o.Result!.PeakKiB - o.Result.BaselineKiB).DefaultIfEmpty(1).Min();
         foreach (MemoryOutcome o in r.Memory)
         {
             if (o.Result is not { } x)
             {
-                md.AppendLine($"| {o.Peer} | failed: {o.Failure} |||||||||| ");
+                md.AppendLine($"| {o.Peer} | failed: {o.Failure} ||||||||||| ");
                 continue;
             }
             double overhead = (x.AfterPurgeKiB - x.BaselineKiB) * 1024.0 / x.LiveBytes;
             double peakRatio = (double)(x.PeakKiB - x.BaselineKiB) / Math.Max(1, lowestPeak);
-            md.AppendLine(Inv($"| {o.Peer} | {x.BaselineKiB / 1024.0:F1} | {x.PeakKiB / 1024.0:F1} | {x.AfterFreeKiB / 1024.0:F1} | {x.AfterPurgeKiB / 1024.0:F1} | {x.HighWaterKiB / 1024.0:F1} | {overhead:F2} | {peakRatio:F2} | {x.AllocateMs:F0} | {x.FreeMs:F0} | {x.PurgeMs:F0} |"));
+            md.AppendLine(Inv($"| {o.Peer} | {x.BaselineKiB / 1024.0:F1} | {x.PeakKiB / 1024.0:F1} | {x.AfterFreeKiB / 1024.0:F1} | {x.AfterPurgeKiB / 1024.0:F1} | {x.LazyFreeKiB / 1024.0:F1} | {x.HighWaterKiB / 1024.0:F1} | {overhead:F2} | {peakRatio:F2} | {x.AllocateMs:F0} | {x.FreeMs:F0} | {x.PurgeMs:F0} |"));
         }
         md.AppendLine();
-        md.AppendLine("Peak and its ratio are measured above each process's own baseline. High water is the kernel's VmHWM at the end, which the kernel updates lazily and may trail the peak by a few hundred KiB.");
+        md.AppendLine("Peak and its ratio are measured above each process's own baseline. High water is the kernel's VmHWM at the end, which the kernel updates lazily and may trail the peak by a few hundred KiB. \"Of which MADV_FREE\" is LazyFree from /proc/self/smaps_rollup after the purge: pages the allocator gave back with MADV_FREE, which stay in RSS until the kernel needs memory.");
         md.AppendLine();
     }
 

@@ -7,7 +7,7 @@ namespace Allocator.Bench.Workloads;
 
 /// <summary>Resident memory of one peer through the memory run's phases, in KiB.</summary>
 public sealed record MemoryRunResult(
-    long BaselineKiB, long PeakKiB, long AfterFreeKiB, long AfterPurgeKiB, long HighWaterKiB,
+    long BaselineKiB, long PeakKiB, long AfterFreeKiB, long AfterPurgeKiB, long HighWaterKiB, long LazyFreeKiB,
     long RequestedBytes, long LiveBytes, int Blocks, double AllocateMs, double FreeMs, double PurgeMs);
 
 /// <summary>
@@ -59,6 +59,7 @@ public static class MemoryRun
         long t3 = Stopwatch.GetTimestamp();
         long afterPurge = ProcStatus.RssKiB();
         long highWater = ProcStatus.HighWaterKiB();
+        long lazyFree = ProcStatus.LazyFreeKiB();
 
         for (int k = plan.FreeCount; k < order.Length; k++)
         {
@@ -66,7 +67,7 @@ public static class MemoryRun
             peer.Free(blocks[i], (nuint)sizes[i]);
         }
 
-        return new MemoryRunResult(baseline, peak, afterFree, afterPurge, highWater,
+        return new MemoryRunResult(baseline, peak, afterFree, afterPurge, highWater, lazyFree,
             plan.RequestedBytes, plan.LiveBytes, sizes.Length,
             Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds,
             Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds,
