@@ -61,19 +61,7 @@ public static class Runner
         if (timings)
         {
             foreach (Workload w in workloads)
-            {
-                foreach (PeerEntry peer in peers)
-                {
-                    // Start each cell from a collected heap, so a peer is not billed for the last one's garbage.
-                    GC.Collect();
-                    GC.WaitForPendingFinalizers();
-                    using ITimedRun run = w.Create(peer);
-                    Stats s = Stats.Measure(run, settings);
-                    results.Add(new TimingResult(w, peer.Name, s));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {w.Title,-24} {peer.Name,-11} {s.Median,10:F1} ns  (IQR ±{s.Spread * 50,4:F1}%, min {s.Min:F1}, max {s.Max:F1})"));
-                }
-            }
+                results.AddRange(MeasureInterleaved(w, peers, settings));
         }
 
         MemoryPlan? plan = null;
@@ -97,6 +85,51 @@ public static class Runner
             ? peers.FirstOrDefault(p => p.Kind == PeerKind.Project)?.Name
             : loaded.Zip(peers).FirstOrDefault(x => string.Equals(x.First.Id, subject, StringComparison.OrdinalIgnoreCase) || string.Equals(x.First.Name, subject, StringComparison.OrdinalIgnoreCase)).Second?.Name;
         return new RunReport(settings, machine, started, Machine.LoadAverageNow(), peers, skipped, subjectName, workloads, results, plan, memoryResults);
+    }
+
+    /// <summary>
+    /// Times one workload for every peer, taking the peers in turn for each timed run rather than
+    /// one peer's runs back to back: on a shared 2-core machine a burst of other work then lands on
+    /// one run of several peers instead of on every run of one peer.
+    /// </summary>
+    private static IEnumerable<TimingResult> MeasureInterleaved(Workload w, IReadOnlyList<PeerEntry> peers, RunSettings settings)
+    {
+        var runs = new ITimedRun[peers.Count];
+        try
+        {
+            for (int k = 0; k < peers.Count; k++)
+            {
+                runs[k] = w.Create(peers[k]);
+                Stats.WarmUp(runs[k], settings);
+            }
+            var samples = new double[peers.Count][];
+            for (int k = 0; k < peers.Count; k++)
+                samples[k] = new double[settings.Runs];
+            for (int i = 0; i < settings.Runs; i++)
+            {
+                for (int k = 0; k < peers.Count; k++)
+                {
+                    // Each run starts from a collected heap, so no peer pays for another's garbage.
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                    samples[k][i] = Stats.Sample(runs[k]);
+                }
+            }
+            var results = new List<TimingResult>();
+            for (int k = 0; k < peers.Count; k++)
+            {
+                Stats s = Stats.FromSamples(samples[k], runs[k].Operations);
+                results.Add(new TimingResult(w, peers[k].Name, s));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {w.Title,-24} {peers[k].Name,-11} {s.Median,10:F1} ns  (IQR ±{s.Spread * 50,4:F1}%, min {s.Min:F1}, max {s.Max:F1})"));
+            }
+            return results;
+        }
+        finally
+        {
+            foreach (ITimedRun? run in runs)
+                run?.Dispose();
+        }
     }
 
     /// <summary>Runs the memory run for one peer in a fresh process of this same program, so that

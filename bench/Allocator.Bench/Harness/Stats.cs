@@ -9,20 +9,23 @@ public sealed record Stats(double Median, double P25, double P75, double Min, do
     /// <summary>The interquartile range as a fraction of the median: how much the runs disagree.</summary>
     public double Spread => Median > 0 ? (P75 - P25) / Median : 0;
 
-    /// <summary>Warms up for at least <see cref="RunSettings.WarmUp"/> (so tiered compilation has
-    /// promoted the loops and the allocator's caches are populated), then times
-    /// <see cref="RunSettings.Runs"/> runs.</summary>
-    public static Stats Measure(ITimedRun run, RunSettings settings)
+    /// <summary>Runs for at least <see cref="RunSettings.WarmUp"/>, so that tiered compilation
+    /// has promoted the loops and the allocator's caches are populated.</summary>
+    public static void WarmUp(ITimedRun run, RunSettings settings)
     {
-        long warmUpStart = Stopwatch.GetTimestamp();
-        for (int n = 0; n < settings.MinWarmUpRuns || Stopwatch.GetElapsedTime(warmUpStart) < settings.WarmUp; n++)
+        long start = Stopwatch.GetTimestamp();
+        for (int n = 0; n < settings.MinWarmUpRuns || Stopwatch.GetElapsedTime(start) < settings.WarmUp; n++)
             run.Run();
+    }
 
-        var ns = new double[settings.Runs];
-        for (int i = 0; i < ns.Length; i++)
-            ns[i] = run.Run() * (1e9 / Stopwatch.Frequency) / run.Operations;
+    /// <summary>One timed run, in ns per operation.</summary>
+    public static double Sample(ITimedRun run) => run.Run() * (1e9 / Stopwatch.Frequency) / run.Operations;
+
+    public static Stats FromSamples(double[] ns, long opsPerRun)
+    {
+        ns = (double[])ns.Clone();
         Array.Sort(ns);
-        return new Stats(Quantile(ns, 0.5), Quantile(ns, 0.25), Quantile(ns, 0.75), ns[0], ns[^1], ns.Length, run.Operations);
+        return new Stats(Quantile(ns, 0.5), Quantile(ns, 0.25), Quantile(ns, 0.75), ns[0], ns[^1], ns.Length, opsPerRun);
     }
 
     /// <summary>Linear interpolation between the closest ranks of a sorted sample.</summary>
