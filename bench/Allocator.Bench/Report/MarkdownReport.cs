@@ -21,6 +21,8 @@ public static class MarkdownReport
         md.AppendLine($"- Machine: {m.Cpu}, {m.LogicalCores} logical cores, {m.Memory} RAM; {m.Os}");
         md.AppendLine($"- Runtime: {m.Runtime}; GC {m.Gc}");
         md.AppendLine(Inv($"- Run: {r.StartedUtc:yyyy-MM-dd HH:mm} UTC; 1-minute load average {m.LoadAverage} at the start, {r.LoadAverageAtEnd} at the end (other work on the machine shows up as spread)"));
+        if (Busy(m.LoadAverage, r.LoadAverageAtEnd, m.LogicalCores) is { } load)
+            md.AppendLine(Inv($"- **The machine was busy** (load {load:F1} on {m.LogicalCores} cores): other processes took CPU time during the run, so medians are inflated and differences below about 20% are not meaningful; compare ratios within one run only."));
         md.AppendLine(Inv($"- Method: per cell, warm-up for at least {r.Settings.WarmUp.TotalMilliseconds:F0} ms, then {r.Settings.Runs} timed runs; the figure is the median ns per operation, ± half the interquartile range as a percentage of the median. Fixed seeds: every peer replays the same sequence."));
         md.AppendLine();
 
@@ -47,6 +49,8 @@ public static class MarkdownReport
         md.AppendLine();
         if (r.Memory.Count > 0)
             md.AppendLine($"![RSS through the memory run]({memorySvg})");
+        md.AppendLine();
+        md.AppendLine("What each workload does and how to read the figures: bench/README.md.");
         return md.ToString();
     }
 
@@ -141,6 +145,15 @@ public static class MarkdownReport
 
     private static Dictionary<string, Stats> Row(RunReport r, Workload w) =>
         r.Timings.Where(t => t.Workload.Id == w.Id).ToDictionary(t => t.Peer, t => t.Stats);
+
+    /// <summary>The higher of the two load averages when it exceeds the core count, else null.</summary>
+    private static double? Busy(string start, string end, int cores)
+    {
+        double load = Math.Max(Parse(start), Parse(end));
+        return load > cores ? load : null;
+
+        static double Parse(string text) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : 0;
+    }
 
     private static string Mib(long bytes) => (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture);
 
