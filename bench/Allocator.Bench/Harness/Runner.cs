@@ -81,9 +81,10 @@ public static class Runner
             }
         }
 
+        // Ids and names share PeerRegistry.Find's rule; a subject that did not load has no goals.
         string? subjectName = subject is null
             ? peers.FirstOrDefault(p => p.Kind == PeerKind.Project)?.Name
-            : loaded.Zip(peers).FirstOrDefault(x => string.Equals(x.First.Id, subject, StringComparison.OrdinalIgnoreCase) || string.Equals(x.First.Name, subject, StringComparison.OrdinalIgnoreCase)).Second?.Name;
+            : PeerRegistry.Find(subject) is { } named && peers.Any(p => p.Name == named.Name) ? named.Name : null;
         return new RunReport(settings, machine, started, Machine.LoadAverageNow(), peers, skipped, subjectName, workloads, results, plan, memoryResults);
     }
 
