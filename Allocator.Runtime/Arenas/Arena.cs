@@ -103,6 +103,14 @@ public abstract unsafe class Arena : IDisposable
     /// <summary>Returns dirty and muzzy pages to the OS now.</summary>
     public abstract void Purge();
 
+    /// <summary>
+    /// Changes how long freed pages linger: -1 never purge, 0 purge at once, or milliseconds. The
+    /// decay schedule restarts. (A generated arena whose policy never decays has no decay ticks
+    /// compiled in: only <see cref="Purge"/> and a background purger purge it.)
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A time is below -1 or too large.</exception>
+    public abstract void SetDecayTimes(long dirtyDecayMs, long muzzyDecayMs);
+
     /// <summary>Frees every block at once, keeping the mappings for reuse. Every pointer becomes invalid.</summary>
     public abstract void Reset();
 

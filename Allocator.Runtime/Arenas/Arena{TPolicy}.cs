@@ -42,7 +42,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     private readonly int[] _cacheCapacities;
     private readonly ulong _lookupMax, _smallMax, _largeMax;
     private readonly nuint _page;
-    private readonly bool _threadCache, _debugChecks, _decays;
+    private readonly bool _threadCache, _debugChecks;
+    private bool _decays;
     private readonly Lock _largeLock = new();
     private readonly long[] _largeAllocs, _largeFrees, _largeCurrent;
     private Edata* _large;
@@ -283,6 +284,17 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     {
         ThrowIfDisposed();
         _pa.PurgeAll();
+    }
+
+    /// <inheritdoc/>
+    public override void SetDecayTimes(long dirtyDecayMs, long muzzyDecayMs)
+    {
+        ThrowIfDisposed();
+        if (!Decay.IsValidDecayMs(dirtyDecayMs)) throw new ArgumentOutOfRangeException(nameof(dirtyDecayMs), dirtyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
+        if (!Decay.IsValidDecayMs(muzzyDecayMs)) throw new ArgumentOutOfRangeException(nameof(muzzyDecayMs), muzzyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
+        _pa.SetDecayMs(ExtentState.Dirty, dirtyDecayMs);
+        _pa.SetDecayMs(ExtentState.Muzzy, muzzyDecayMs);
+        _decays = dirtyDecayMs != -1 || muzzyDecayMs != -1;
     }
 
     /// <inheritdoc/>
