@@ -34,6 +34,22 @@ public abstract unsafe class Arena : IDisposable
     private protected static void Register(Arena arena)
     {
         lock (Arenas.ThreadCaches.ListLock) s_live[arena.Index] = arena;
+        AllocatorMetrics.EnsureCreated();
+    }
+
+    /// <summary>The arenas alive now (for metrics), in index order.</summary>
+    internal static System.Collections.Generic.List<Arena> LiveArenas()
+    {
+        var list = new System.Collections.Generic.List<Arena>();
+        lock (Arenas.ThreadCaches.ListLock)
+        {
+            foreach (Arena? a in s_live)
+            {
+                if (a != null) list.Add(a);
+            }
+        }
+
+        return list;
     }
 
     // ThreadCaches.ListLock held.
