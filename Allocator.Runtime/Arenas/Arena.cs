@@ -140,6 +140,10 @@ public abstract unsafe class Arena : IDisposable
     /// <summary>Releases every mapping, guard page and metadata block. Every pointer becomes invalid.</summary>
     public abstract void Dispose();
 
+    /// <summary>Every extent and guard page of the arena, unordered (for <see cref="AddressSpacePicture"/>).</summary>
+    /// <remarks>Meaningful while no other thread uses the arena.</remarks>
+    public abstract System.Collections.Generic.List<AddressSpaceRegion> GetAddressSpace();
+
     /// <summary>Allocates an array of <paramref name="length"/> elements (contents undefined).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The length is negative or the byte size overflows.</exception>
     /// <exception cref="OutOfMemoryException">No memory could be had.</exception>

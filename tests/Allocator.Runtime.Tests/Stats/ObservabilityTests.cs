@@ -52,4 +52,29 @@ public sealed unsafe class ObservabilityTests
         Assert.True(root.GetProperty("bins").GetArrayLength() > 30);
         arena.Free(p);
     }
+
+    [Fact]
+    public void TheAddressSpacePictureShowsEveryStateAndTheGuardPages()
+    {
+        using var arena = Arena.Create(new ArenaOptions { TimeProvider = new FakeTimeProvider(), GuardLargeEvery = 1, ThreadCache = false, DirtyDecayMs = -1 });
+        void* kept = arena.Allocate(50_000);
+        void* freed = arena.Allocate(20_000);
+        void* small = arena.Allocate(100);
+        arena.Free(freed);
+        var regions = arena.GetAddressSpace();
+        Assert.Contains(regions, r => r.Kind == AddressSpaceKind.Active && r.Start == (nuint)kept);
+        Assert.Contains(regions, r => r.Kind == AddressSpaceKind.Dirty);
+        Assert.Contains(regions, r => r.Kind == AddressSpaceKind.Retained);
+        Assert.Contains(regions, r => r.Kind == AddressSpaceKind.Guard && r.Start == (nuint)kept - (nuint)System.Environment.SystemPageSize);
+
+        var text = new System.IO.StringWriter();
+        AddressSpacePicture.Write(arena, text);
+        string svg = text.ToString();
+        Assert.StartsWith("<svg", svg);
+        Assert.Contains("Guard", svg);
+        Assert.Contains($"Active 0x{(nuint)kept:x}", svg);
+        System.Xml.Linq.XDocument.Parse(svg);
+        arena.Free(kept);
+        arena.Free(small);
+    }
 }
