@@ -31,6 +31,14 @@ public abstract unsafe class Arena : IDisposable
     /// <summary>Flushes and frees a dead thread's cache block (ThreadCaches.ListLock held).</summary>
     internal abstract void FlushOnThreadExit(nint cache);
 
+    // Process-wide, not per policy: a generic class would give each policy its own counters, and two
+    // policies' arenas could then share a key and pick up each other's thread caches.
+    private static long s_nextId, s_nextKey;
+
+    private protected static long NextId() => System.Threading.Interlocked.Increment(ref s_nextId);
+
+    private protected static ulong NextKey() => (ulong)System.Threading.Interlocked.Increment(ref s_nextKey);
+
     private protected static void Register(Arena arena)
     {
         lock (Arenas.ThreadCaches.ListLock) s_live[arena.Index] = arena;
@@ -116,7 +124,7 @@ public abstract unsafe class Arena : IDisposable
     /// <exception cref="InvalidOperationException">The pointer is not a live block of this arena.</exception>
     public abstract nuint UsableSize(void* pointer);
 
-    /// <summary>Returns dirty and muzzy pages to the OS now.</summary>
+    /// <summary>Flushes the calling thread's cache and returns dirty and muzzy pages to the OS now.</summary>
     public abstract void Purge();
 
     /// <summary>

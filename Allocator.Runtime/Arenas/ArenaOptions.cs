@@ -46,8 +46,12 @@ public sealed record ArenaOptions
     /// <summary>Give each thread a cache of recently freed regions (no lock on a cache hit). Default true.</summary>
     public bool ThreadCache { get; init; } = true;
 
-    /// <summary>The largest size the thread cache keeps. Default 32 KiB.</summary>
-    public long ThreadCacheMax { get; init; } = 32 << 10;
+    /// <summary>
+    /// The largest size the thread cache keeps. Default 1 MiB: above jemalloc's 32 KiB because .NET
+    /// code rents and returns buffers of 64 KiB to 1 MiB in tight loops. Each large class caches at
+    /// most about 1 MiB per thread, and idle cached blocks are flushed back over time.
+    /// </summary>
+    public long ThreadCacheMax { get; init; } = 1 << 20;
 
     /// <summary>Check every free at once (double frees of small regions are caught immediately). Default false.</summary>
     public bool DebugChecks { get; init; }

@@ -22,10 +22,9 @@ namespace Allocator;
 public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArenaPolicy
 {
     private const int LargeCacheCapacity = 20;
+    private const long LargeCacheBytesPerClass = 1 << 20;
     private const int TicksPerDecay = 64;
     private const ulong InThreadCache = 1;
-
-    private static long s_nextId;
 
     private readonly PageAllocator _pa;
     private readonly Rtree _tree;
@@ -70,7 +69,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         _page = Pages.PageSize;
         _classes = SizeClassesCache.Get(options.LgQuantum, options.LgPage, options.LgGroup, options.LgTinyMin);
         _index = ArenaIndices.Rent();
-        _id = Interlocked.Increment(ref s_nextId);
+        _id = NextId();
         try
         {
             _pa = new PageAllocator(_index, new PageAllocatorOptions
@@ -122,8 +121,11 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         _cacheCapacities = new int[_cachedClasses];
         for (int i = 0; i < _cachedClasses; i++)
         {
-            // jemalloc's defaults: twice a slab's regions, between 20 and 200; 20 for large classes.
-            _cacheCapacities[i] = i < _binCount ? Math.Clamp(2 * _classes.GetBin(i).RegionsPerSlab, 20, 200) : LargeCacheCapacity;
+            // jemalloc's defaults: twice a slab's regions, between 20 and 200; up to 20 for large
+            // classes, fewer for big ones so that a class holds about 1 MiB at most.
+            _cacheCapacities[i] = i < _binCount
+                ? Math.Clamp(2 * _classes.GetBin(i).RegionsPerSlab, 20, 200)
+                : (int)Math.Clamp(LargeCacheBytesPerClass / (long)_classes.IndexToSize(i), 1, LargeCacheCapacity);
         }
 
         int largeCount = _classes.Count - _binCount;
@@ -283,6 +285,17 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     public override void Purge()
     {
         ThrowIfDisposed();
+        // What this thread caches would otherwise keep whole slabs and large extents out of reach.
+        ThreadCache* tc = ThreadCaches.Get(_index, _key);
+        if (tc != null)
+        {
+            for (int i = 0; i < tc->BinCount; i++)
+            {
+                int n = tc->Bins[i].Count;
+                if (n != 0) FlushBin(tc, i, n);
+            }
+        }
+
         _pa.PurgeAll();
     }
 
@@ -591,6 +604,12 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
     private void Flush(ThreadCache* tc, int index, int count)
     {
+        FlushBin(tc, index, count);
+        Tick(tc);
+    }
+
+    private void FlushBin(ThreadCache* tc, int index, int count)
+    {
         ref CacheBin cb = ref tc->Bins[index];
         count = Math.Max(1, count);
         void** buffer = stackalloc void*[count];
@@ -602,11 +621,9 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             {
                 var e = (Edata*)LookupUnchecked(buffer[i]);
                 e->BinShard = 0;
-                FreeLargeNow(e, index);
+                FreeLargeNow(e, index, tick: false);
             }
         }
-
-        Tick(tc);
     }
 
     // Returns regions to their slabs under one hold of the bin lock; empty slabs go back to the page
@@ -696,10 +713,10 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             return;
         }
 
-        FreeLargeNow(e, index);
+        FreeLargeNow(e, index, tick: true);
     }
 
-    private void FreeLargeNow(Edata* e, int index)
+    private void FreeLargeNow(Edata* e, int index, bool tick)
     {
         using (_largeLock.EnterScope())
         {
@@ -712,7 +729,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         }
 
         _pa.Free(e);
-        Tick(UseThreadCache ? ThreadCaches.Get(_index, _key) : null);
+        if (tick) Tick(UseThreadCache ? ThreadCaches.Get(_index, _key) : null);
     }
 
     private bool TryResizeLarge(Edata* e, int oldIndex, int newIndex)
@@ -731,20 +748,34 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         return true;
     }
 
+    // Slow-path events drive the periodic work: decay, and trimming what this thread's cache has
+    // not needed lately. Never called from inside a fill or flush.
     private void Tick(ThreadCache* tc)
     {
-        if (!Decays) return;
         if (tc != null)
         {
             if (++tc->Ticks < TicksPerDecay) return;
             tc->Ticks = 0;
+            TrimOneBin(tc);
         }
         else if (Interlocked.Increment(ref _uncachedTicks) % TicksPerDecay != 0)
         {
             return;
         }
 
-        _pa.DecayTick();
+        if (Decays) _pa.DecayTick();
+    }
+
+    // jemalloc's incremental tcache GC: visit one bin per round; whatever stayed unused below its
+    // low-water mark since the last visit mostly goes back to the bins and the page allocator.
+    private void TrimOneBin(ThreadCache* tc)
+    {
+        int index = tc->NextTrim;
+        tc->NextTrim = index + 1 == tc->BinCount ? 0 : index + 1;
+        ref CacheBin cb = ref tc->Bins[index];
+        int lowWater = cb.LowWater;
+        if (lowWater > 0) FlushBin(tc, index, lowWater - (lowWater >> 2));
+        cb.ResetLowWater();
     }
 
     private ThreadCache* CurrentCache()
@@ -792,7 +823,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             for (int i = 0; i < tc->BinCount; i++)
             {
                 int n = tc->Bins[i].Count;
-                if (n != 0) Flush(tc, i, n);
+                if (n != 0) FlushBin(tc, i, n);
             }
         }
 
@@ -869,10 +900,6 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     }
 
     private static void* Check(void* p) => p != null ? p : throw new OutOfMemoryException("No memory for arena metadata.");
-
-    private static ulong NextKey() => (ulong)Interlocked.Increment(ref s_keys);
-
-    private static long s_keys;
 
     private static ArenaOptions FromPolicy()
     {

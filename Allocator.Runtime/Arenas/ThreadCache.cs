@@ -22,6 +22,7 @@ internal unsafe struct ThreadCache
     public uint ArenaIndex;
     public int BinCount;
     public int Ticks;
+    public int NextTrim;
 
     /// <summary>Set when the arena was destroyed: only the owning thread (or its exit) may free the block.</summary>
     public int Orphaned;

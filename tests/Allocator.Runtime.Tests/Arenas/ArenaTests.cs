@@ -39,8 +39,8 @@ public sealed unsafe class ArenaTests
         }
 
         arena.Validate();
-        // With a thread cache, freed large blocks up to 32 KiB wait in it and still count as allocated.
-        long expected = threadCache ? (2 * 16384 + 20480 + 32768) : 0; // 14337 and 16384 both round to 16 KiB
+        // With a thread cache, freed large blocks up to 1 MiB wait in it and still count as allocated.
+        long expected = threadCache ? (2 * 16384 + 20480 + 32768 + 65536 + (1 << 20)) : 0; // 14337 and 16384 both round to 16 KiB; 1 MiB is the cache limit
         Assert.Equal(expected, arena.GetStats().AllocatedLarge);
     }
 
@@ -282,6 +282,28 @@ public sealed unsafe class ArenaTests
         }
 
         Assert.Equal(0, arena.GetStats().Bins.Single(b => b.RegionSize == 64).CurrentRegions);
+        arena.Validate();
+    }
+
+    [Fact]
+    public void WhatACacheStopsUsingIsTrimmedBackAndPurgeFlushesTheCallersCache()
+    {
+        using var arena = NewArena(new ArenaOptions { DirtyDecayMs = -1, MuzzyDecayMs = -1 });
+        var ps = Enumerable.Range(0, 100).Select(_ => (nint)arena.Allocate(64)).ToList();
+        foreach (nint p in ps) arena.Free((void*)p);
+        long Cached() => arena.GetStats().Bins.Single(b => b.RegionSize == 64).CurrentRegions;
+        long before = Cached();
+        Assert.True(before >= 100, "freed regions wait in the thread cache");
+
+        // Slow-path traffic elsewhere (uncached large blocks) visits every cache bin in turn.
+        for (int i = 0; i < 10_000 && Cached() == before; i++) arena.Free(arena.Allocate(2 << 20));
+        Assert.True(Cached() < before / 2, "the idle 64-byte cache was trimmed");
+
+        ps = Enumerable.Range(0, 100).Select(_ => (nint)arena.Allocate(64)).ToList();
+        foreach (nint p in ps) arena.Free((void*)p);
+        arena.Purge();
+        Assert.Equal(0, Cached());
+        Assert.Equal(0, arena.GetStats().Dirty);
         arena.Validate();
     }
 
