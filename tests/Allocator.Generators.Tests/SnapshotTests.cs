@@ -1,0 +1,50 @@
+using System.Linq;
+using Allocator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+
+namespace Allocator.Generators.Tests;
+
+/// <summary>The emitted file for each kind of declaration, compared with its .verified.cs.</summary>
+public sealed class SnapshotTests
+{
+    [Theory]
+    [InlineData(nameof(Declarations.Defaults), Declarations.Defaults, "Demo.RequestArena.g.cs")]
+    [InlineData(nameof(Declarations.EveryKnobChanged), Declarations.EveryKnobChanged, "Demo.TunedArena.g.cs")]
+    [InlineData(nameof(Declarations.GuardsOn), Declarations.GuardsOn, "Demo.GuardedArena.g.cs")]
+    [InlineData(nameof(Declarations.GuardsOff), Declarations.GuardsOff, "Demo.UnguardedArena.g.cs")]
+    [InlineData(nameof(Declarations.CustomHooks), Declarations.CustomHooks, "Demo.HookedArena.g.cs")]
+    [InlineData(nameof(Declarations.Nested), Declarations.Nested, "Demo.Nested.Outer.Middle.InnerArena.g.cs")]
+    [InlineData(nameof(Declarations.GlobalNamespace), Declarations.GlobalNamespace, "GlobalArena.g.cs")]
+    public void Emitted_file_matches_snapshot_and_compiles_cleanly(string name, string source, string hintName)
+    {
+        var (result, output) = GeneratorHarness.Run(source);
+
+        Assert.Null(result.Exception);
+        Assert.Empty(result.Diagnostics);
+        var generated = Assert.Single(result.GeneratedSources);
+        Assert.Equal(hintName, generated.HintName);
+
+        // Warnings are errors here, and XML docs are checked, as in a strict user project.
+        var diagnostics = output.GetDiagnostics().Where(static d => d.Severity > DiagnosticSeverity.Info).ToArray();
+        Assert.True(diagnostics.Length == 0, TestCompilation.Describe(diagnostics));
+
+        SnapshotAssert.Match(generated.SourceText.ToString(), GeneratorHarness.SnapshotDirectory, $"{nameof(SnapshotTests)}.{name}");
+    }
+
+    [Fact]
+    public void Output_is_deterministic()
+    {
+        var first = GeneratorHarness.Run(Declarations.EveryKnobChanged).Result.GeneratedSources.Single().SourceText.ToString();
+        var second = GeneratorHarness.Run(Declarations.EveryKnobChanged).Result.GeneratedSources.Single().SourceText.ToString();
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Two_declarations_get_one_file_each()
+    {
+        var (result, _) = GeneratorHarness.Run(Declarations.Defaults, Declarations.GuardsOn);
+        Assert.Equal(
+            ["Demo.GuardedArena.g.cs", "Demo.RequestArena.g.cs"],
+            result.GeneratedSources.Select(static s => s.HintName).Order().ToArray());
+    }
+}
