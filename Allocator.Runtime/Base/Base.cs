@@ -1,0 +1,159 @@
+using System;
+using System.ComponentModel;
+using System.Threading;
+using Allocator.Os;
+
+namespace Allocator.Extents;
+
+/// <summary>
+/// The metadata allocator (jemalloc's base.c): native blocks obtained through the hooks, handed
+/// out by bumping a cursor, never freed one by one. Everything goes back to the hooks at once
+/// when the owner is destroyed.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public sealed unsafe class Base : IDisposable
+{
+    /// <summary>Edata structs are this aligned, leaving the low bits of their address for rtree metadata.</summary>
+    public const int EdataAlignment = 128;
+
+    private const nuint FirstBlockSize = 64 * 1024;
+    private const nuint MaxGrownBlockSize = 4 * 1024 * 1024;
+
+    private readonly IExtentHooks _hooks;
+    private readonly uint _arenaIndex;
+    private readonly Lock _lock = new();
+    private Block* _blocks;
+    private nuint _nextBlockSize = FirstBlockSize;
+    private nuint _allocated, _mapped, _resident;
+    private int _blockCount;
+    private ulong _edataSerial;
+    private bool _disposed;
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct Block
+    {
+        public Block* Next;
+        public nuint Size;
+        public byte* Cursor;
+        public byte* End;
+        public ulong Serial;
+    }
+
+    /// <summary>Creates a base that maps its blocks through <paramref name="hooks"/>.</summary>
+    public Base(IExtentHooks hooks, uint arenaIndex = uint.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(hooks);
+        _hooks = hooks;
+        _arenaIndex = arenaIndex;
+    }
+
+    /// <summary>Bytes handed out, alignment padding excluded.</summary>
+    public nuint Allocated { get { lock (_lock) return _allocated; } }
+
+    /// <summary>Bytes of blocks mapped from the hooks.</summary>
+    public nuint Mapped { get { lock (_lock) return _mapped; } }
+
+    /// <summary>Bytes of blocks touched so far (block headers and everything below each cursor, page-rounded).</summary>
+    public nuint Resident { get { lock (_lock) return _resident; } }
+
+    /// <summary>How many blocks have been mapped.</summary>
+    public int BlockCount { get { lock (_lock) return _blockCount; } }
+
+    /// <summary>
+    /// Returns <paramref name="size"/> bytes aligned to <paramref name="alignment"/> (a power of two),
+    /// zero-filled, or null when the hooks have no memory.
+    /// </summary>
+    public void* Allocate(nuint size, nuint alignment = 16)
+    {
+        if (size == 0) throw new ArgumentOutOfRangeException(nameof(size), "A metadata allocation needs at least one byte.");
+        if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "The alignment must be a power of two.");
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            // First fit over the blocks, newest first: remainders of old blocks still serve small requests.
+            for (Block* b = _blocks; b != null; b = b->Next)
+            {
+                void* p = TryBump(b, size, alignment);
+                if (p != null) return p;
+            }
+
+            Block* fresh = MapBlock(size, alignment);
+            return fresh == null ? null : TryBump(fresh, size, alignment);
+        }
+    }
+
+    /// <summary>
+    /// Returns a zeroed, 128-byte-aligned block for one <see cref="Edata"/>, with its edata serial
+    /// number set (older metadata is reused first by the edata cache).
+    /// </summary>
+    public Edata* AllocateEdata()
+    {
+        var e = (Edata*)Allocate((nuint)sizeof(Edata), EdataAlignment);
+        if (e != null) e->Esn = Interlocked.Increment(ref _edataSerial);
+        return e;
+    }
+
+    private void* TryBump(Block* b, nuint size, nuint alignment)
+    {
+        byte* start = (byte*)(((nuint)b->Cursor + alignment - 1) & ~(alignment - 1));
+        if (start < b->Cursor || start > b->End || (nuint)(b->End - start) < size) return null;
+        byte* oldTouched = PageCeiling(b->Cursor);
+        b->Cursor = start + size;
+        byte* newTouched = PageCeiling(b->Cursor);
+        if (newTouched > oldTouched) _resident += (nuint)(newTouched - oldTouched);
+        _allocated += size;
+        return start;
+    }
+
+    private Block* MapBlock(nuint size, nuint alignment)
+    {
+        nuint page = Pages.PageSize;
+        nuint header = (nuint)sizeof(Block);
+        nuint need = header + size + (alignment > 16 ? alignment : 0);
+        if (need < size) return null;
+        nuint blockSize = need > _nextBlockSize ? PageCeiling(need) : _nextBlockSize;
+        nuint blockAlignment = alignment > page ? alignment : page;
+        bool zero = true, commit = true;
+        var b = (Block*)_hooks.Alloc(null, blockSize, blockAlignment, ref zero, ref commit, _arenaIndex);
+        if (b == null) return null;
+        if (!zero) NativeMemoryClear(b, blockSize);
+        b->Size = blockSize;
+        b->Cursor = (byte*)b + header;
+        b->End = (byte*)b + blockSize;
+        b->Serial = (ulong)++_blockCount;
+        b->Next = _blocks;
+        _blocks = b;
+        _mapped += blockSize;
+        _resident += PageCeiling(header);
+        if (_nextBlockSize < MaxGrownBlockSize) _nextBlockSize *= 2;
+        return b;
+    }
+
+    private static void NativeMemoryClear(void* p, nuint size) => System.Runtime.InteropServices.NativeMemory.Clear(p, size);
+
+    private static nuint PageCeiling(nuint n) => (n + Pages.PageSize - 1) & ~(Pages.PageSize - 1);
+
+    private static byte* PageCeiling(byte* p) => (byte*)PageCeiling((nuint)p);
+
+    /// <summary>Returns every block to the hooks. Nothing handed out may be used afterwards.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            Block* b = _blocks;
+            while (b != null)
+            {
+                Block* next = b->Next;
+                _hooks.Destroy(b, b->Size, true, _arenaIndex);
+                b = next;
+            }
+
+            _blocks = null;
+            _mapped = 0;
+            _resident = 0;
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System;
+using System.ComponentModel;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Allocator.Os;
+
+namespace Allocator.Extents;
+
+/// <summary>
+/// A two-level radix tree from page address to one 64-bit leaf word (jemalloc's rtree): 48-bit
+/// addresses, the significant bits above the page split evenly between the root and the leaves
+/// (18 and 18 on 4 KiB pages, so each leaf covers 1 GiB). Leaves are mapped lazily from
+/// <see cref="Base"/> and published with a release store; readers never lock.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public sealed unsafe class Rtree : IDisposable
+{
+    private const int AddressBits = 48;
+
+    private readonly Base _base;
+    private readonly bool _ownsBase;
+    private readonly Lock _initLock = new();
+    private readonly int _lgPage, _leafBits, _rootBits;
+    private readonly ulong** _root;
+
+    /// <summary>Creates a tree whose nodes come from <paramref name="metadata"/> (or a private base when null).</summary>
+    public Rtree(Base? metadata = null)
+    {
+        _ownsBase = metadata is null;
+        _base = metadata ?? new Base(DefaultExtentHooks.Unmapping);
+        _lgPage = BitOperations.Log2(Pages.PageSize);
+        int significant = AddressBits - _lgPage;
+        _rootBits = significant / 2;
+        _leafBits = significant - _rootBits;
+        _root = (ulong**)_base.Allocate((nuint)(sizeof(ulong*) << _rootBits), 64);
+        if (_root == null) throw new OutOfMemoryException("The address map could not map its root node.");
+    }
+
+    /// <summary>Bytes of address space one leaf covers.</summary>
+    public ulong LeafSpan => 1UL << (_lgPage + _leafBits);
+
+    /// <summary>
+    /// Finds the leaf word of the page holding <paramref name="address"/>. With
+    /// <paramref name="initMissing"/> a missing leaf is created (null only when metadata memory ran
+    /// out); otherwise a missing leaf gives null.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong* Element(void* address, bool initMissing)
+    {
+        ulong key = (ulong)address;
+        ulong rootIndex = (key >> (_lgPage + _leafBits)) & ((1UL << _rootBits) - 1);
+        ulong* leaf = (ulong*)Volatile.Read(ref *(nuint*)&_root[rootIndex]);
+        if (leaf == null)
+        {
+            if (!initMissing) return null;
+            leaf = CreateLeaf(rootIndex);
+            if (leaf == null) return null;
+        }
+
+        return leaf + ((key >> _lgPage) & ((1UL << _leafBits) - 1));
+    }
+
+    /// <summary>Reads the contents for <paramref name="address"/>; false when no leaf covers it.</summary>
+    public bool TryRead(void* address, out RtreeContents contents)
+    {
+        ulong* e = Element(address, initMissing: false);
+        if (e == null)
+        {
+            contents = default;
+            return false;
+        }
+
+        contents = RtreeContents.Decode(Volatile.Read(ref *e));
+        return true;
+    }
+
+    /// <summary>Writes the contents for <paramref name="address"/>, creating its leaf; false when metadata memory ran out.</summary>
+    public bool Write(void* address, in RtreeContents contents)
+    {
+        ulong* e = Element(address, initMissing: true);
+        if (e == null) return false;
+        Volatile.Write(ref *e, RtreeContents.Encode(contents));
+        return true;
+    }
+
+    /// <summary>Marks the page of <paramref name="address"/> as mapping nothing.</summary>
+    public void Clear(void* address)
+    {
+        ulong* e = Element(address, initMissing: false);
+        if (e != null) Volatile.Write(ref *e, RtreeContents.EmptyWord);
+    }
+
+    /// <summary>
+    /// Writes the same contents to every page in [<paramref name="first"/>, <paramref name="last"/>],
+    /// both page addresses; the leaf is looked up again wherever the range crosses into a new one.
+    /// </summary>
+    public bool WriteRange(void* first, void* last, in RtreeContents contents) =>
+        FillRange(first, last, RtreeContents.Encode(contents), initMissing: true);
+
+    /// <summary>Clears every page in [<paramref name="first"/>, <paramref name="last"/>].</summary>
+    public void ClearRange(void* first, void* last) => FillRange(first, last, RtreeContents.EmptyWord, initMissing: false);
+
+    private bool FillRange(void* first, void* last, ulong word, bool initMissing)
+    {
+        nuint page = Pages.PageSize;
+        ulong* e = null;
+        for (nuint a = (nuint)first; a <= (nuint)last; a += page)
+        {
+            // Only the first page and each leaf boundary need a tree walk.
+            if (e == null || (a & (nuint)(LeafSpan - 1)) == 0)
+            {
+                e = Element((void*)a, initMissing);
+                if (e == null)
+                {
+                    if (initMissing) return false;
+                    continue;
+                }
+            }
+            else
+            {
+                e++;
+            }
+
+            Volatile.Write(ref *e, word);
+        }
+
+        return true;
+    }
+
+    private ulong* CreateLeaf(ulong rootIndex)
+    {
+        lock (_initLock)
+        {
+            ulong* leaf = _root[rootIndex];
+            if (leaf != null) return leaf;
+            nuint bytes = (nuint)sizeof(ulong) << _leafBits;
+            leaf = (ulong*)_base.Allocate(bytes, Pages.PageSize);
+            if (leaf == null) return null;
+            // Base memory is zeroed and a zero word is the empty word, so a fresh leaf needs no fill.
+            Volatile.Write(ref *(nuint*)&_root[rootIndex], (nuint)leaf);
+            return leaf;
+        }
+    }
+
+    /// <summary>Releases the nodes when the tree owns its metadata base.</summary>
+    public void Dispose()
+    {
+        if (_ownsBase) _base.Dispose();
+    }
+}

@@ -1,0 +1,67 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+
+namespace Allocator.Extents;
+
+/// <summary>
+/// What an rtree leaf word says about one page: the extent, its size class, whether it is a slab
+/// or a head, and its state. Packed into one 64-bit word so that a single atomic read or write
+/// sees all of it consistently.
+/// </summary>
+/// <remarks>
+/// Layout (jemalloc's compact leaf): bit 0 slab, bit 1 head, bits 2-4 state, bits 7-47 the edata
+/// pointer (128-byte aligned, so its low 7 bits are free), bits 48-55 the size index.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public readonly unsafe struct RtreeContents
+{
+    private const ulong PointerMask = ((1UL << 48) - 1) & ~127UL;
+
+    /// <summary>The extent whose page this is, or null.</summary>
+    public readonly Edata* Edata;
+
+    /// <summary>Size class index, or <see cref="Extents.Edata.NoSizeIndex"/>.</summary>
+    public readonly int SizeIndex;
+
+    /// <summary>The page belongs to a slab.</summary>
+    public readonly bool IsSlab;
+
+    /// <summary>The extent starts an original mapping.</summary>
+    public readonly bool IsHead;
+
+    /// <summary>The extent's state as the map last recorded it.</summary>
+    public readonly ExtentState State;
+
+    /// <summary>Creates contents from their parts.</summary>
+    public RtreeContents(Edata* edata, int sizeIndex, bool isSlab, bool isHead, ExtentState state)
+    {
+        Edata = edata;
+        SizeIndex = sizeIndex;
+        IsSlab = isSlab;
+        IsHead = isHead;
+        State = state;
+    }
+
+    /// <summary>The word of a page that maps nothing.</summary>
+    public const ulong EmptyWord = 0;
+
+    /// <summary>Packs contents into a leaf word.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Encode(in RtreeContents c) =>
+        ((ulong)(uint)c.SizeIndex << 48) | ((ulong)c.Edata & PointerMask) | ((ulong)c.State << 2) |
+        (c.IsHead ? 2UL : 0UL) | (c.IsSlab ? 1UL : 0UL);
+
+    /// <summary>Unpacks a leaf word.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static RtreeContents Decode(ulong word)
+    {
+        // User-space addresses have bit 47 clear on the platforms supported, so no sign extension.
+        var edata = (Edata*)(word & PointerMask);
+        if (edata == null) return new RtreeContents(null, Extents.Edata.NoSizeIndex, false, false, ExtentState.Active);
+        return new RtreeContents(edata, (int)((word >> 48) & 0xFF), (word & 1) != 0, (word & 2) != 0, (ExtentState)((word >> 2) & 7));
+    }
+
+    /// <summary>The word with only its state bits replaced.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong WithState(ulong word, ExtentState state) => (word & ~(7UL << 2)) | ((ulong)state << 2);
+}

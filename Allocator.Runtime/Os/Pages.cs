@@ -1,0 +1,179 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace Allocator.Os;
+
+/// <summary>
+/// Pages from the OS: map, unmap, commit, decommit, purge, protect (jemalloc's pages.c).
+/// Every call is counted in <see cref="Counters"/>. Failures return false or null, never throw:
+/// the extent layer decides what a failure means.
+/// </summary>
+public static unsafe class Pages
+{
+    private static long s_maps, s_unmaps, s_protects, s_lazyPurges, s_forcedPurges, s_commits, s_decommits, s_failures;
+
+    /// <summary>The OS page size in bytes.</summary>
+    public static readonly nuint PageSize = (nuint)Environment.SystemPageSize;
+
+    /// <summary>
+    /// True when the OS overcommits (Linux modes 0 and 1): decommitting would only split mappings
+    /// (and approach vm.max_map_count) without saving memory that a forced purge does not already save.
+    /// </summary>
+    public static readonly bool Overcommits = ReadOvercommit();
+
+    /// <summary>True when lazy purging (MADV_FREE) is known to work; cleared the first time the kernel refuses it.</summary>
+    public static bool LazyPurgeSupported { get; private set; } = OperatingSystem.IsLinux() || OperatingSystem.IsMacOS();
+
+    /// <summary>A snapshot of the call counters.</summary>
+    public static OsCounters Counters => new(
+        Volatile.Read(ref s_maps), Volatile.Read(ref s_unmaps), Volatile.Read(ref s_protects),
+        Volatile.Read(ref s_lazyPurges), Volatile.Read(ref s_forcedPurges), Volatile.Read(ref s_commits),
+        Volatile.Read(ref s_decommits), Volatile.Read(ref s_failures));
+
+    /// <summary>
+    /// Maps <paramref name="size"/> bytes aligned to <paramref name="alignment"/>, read-write when
+    /// <paramref name="commit"/> is set, inaccessible otherwise. With <paramref name="fixedAddress"/>
+    /// the mapping must start exactly there (it is never forced over an existing one).
+    /// </summary>
+    /// <returns>The mapping, or null.</returns>
+    public static void* Map(void* fixedAddress, nuint size, nuint alignment, bool commit)
+    {
+        EnsureUnix();
+        int protection = commit ? LibC.ProtReadWrite : LibC.ProtNone;
+        if (fixedAddress != null)
+        {
+            // A hint, not MAP_FIXED: MAP_FIXED would silently replace whatever lives there.
+            void* at = MapRaw(fixedAddress, size, protection);
+            if (at == null) return null;
+            if (at == fixedAddress) return at;
+            UnmapRaw(at, size);
+            return null;
+        }
+
+        void* p = MapRaw(null, size, protection);
+        if (p == null || alignment <= PageSize || ((nuint)p & (alignment - 1)) == 0) return p;
+
+        // Misaligned: map with slack and trim both ends, as pages.c does.
+        UnmapRaw(p, size);
+        nuint padded = size + alignment - PageSize;
+        if (padded < size) return null;
+        byte* raw = (byte*)MapRaw(null, padded, protection);
+        if (raw == null) return null;
+        byte* aligned = (byte*)(((nuint)raw + alignment - 1) & ~(alignment - 1));
+        nuint lead = (nuint)(aligned - raw);
+        nuint trail = padded - lead - size;
+        if (lead != 0) UnmapRaw(raw, lead);
+        if (trail != 0) UnmapRaw(aligned + size, trail);
+        return aligned;
+    }
+
+    /// <summary>Unmaps a range obtained from <see cref="Map"/> (any page-aligned part of it).</summary>
+    public static bool Unmap(void* address, nuint size)
+    {
+        EnsureUnix();
+        return UnmapRaw(address, size);
+    }
+
+    /// <summary>Makes the range readable and writable again.</summary>
+    public static bool Commit(void* address, nuint size)
+    {
+        EnsureUnix();
+        Interlocked.Increment(ref s_commits);
+        // Replacing the mapping gives zeroed pages whatever the range held, which commit promises.
+        void* p = LibC.Mmap(address, size, LibC.ProtReadWrite, LibC.MapPrivate | LibC.MapAnonymous | LibC.MapFixed, -1, 0);
+        return Check(p != LibC.MapFailed);
+    }
+
+    /// <summary>Releases the range's physical pages and makes it inaccessible; false when the OS overcommits.</summary>
+    public static bool Decommit(void* address, nuint size)
+    {
+        EnsureUnix();
+        if (Overcommits) return false;
+        Interlocked.Increment(ref s_decommits);
+        void* p = LibC.Mmap(address, size, LibC.ProtNone, LibC.MapPrivate | LibC.MapAnonymous | LibC.MapFixed | LibC.MapNoReserve, -1, 0);
+        return Check(p != LibC.MapFailed);
+    }
+
+    /// <summary>Lets the OS take the pages back when it needs them (MADV_FREE); contents become indeterminate.</summary>
+    public static bool PurgeLazy(void* address, nuint size)
+    {
+        EnsureUnix();
+        if (!LazyPurgeSupported) return false;
+        Interlocked.Increment(ref s_lazyPurges);
+        if (LibC.Madvise(address, size, LibC.MadvFree) == 0) return true;
+        // EINVAL: a kernel without MADV_FREE. Stop asking; callers fall back to a forced purge.
+        if (Marshal.GetLastPInvokeError() == 22) LazyPurgeSupported = false;
+        Interlocked.Increment(ref s_failures);
+        return false;
+    }
+
+    /// <summary>Discards the pages now (MADV_DONTNEED); anonymous private pages then read back as zero.</summary>
+    public static bool PurgeForced(void* address, nuint size)
+    {
+        EnsureUnix();
+        Interlocked.Increment(ref s_forcedPurges);
+        return Check(LibC.Madvise(address, size, LibC.MadvDontNeed) == 0);
+    }
+
+    /// <summary>Makes the range inaccessible (a guard page): any access faults.</summary>
+    public static bool Protect(void* address, nuint size) => ChangeProtection(address, size, LibC.ProtNone);
+
+    /// <summary>Makes a guarded range readable and writable again.</summary>
+    public static bool Unprotect(void* address, nuint size) => ChangeProtection(address, size, LibC.ProtReadWrite);
+
+    private static bool ChangeProtection(void* address, nuint size, int protection)
+    {
+        EnsureUnix();
+        Interlocked.Increment(ref s_protects);
+        return Check(LibC.Mprotect(address, size, protection) == 0);
+    }
+
+    private static void* MapRaw(void* hint, nuint size, int protection)
+    {
+        Interlocked.Increment(ref s_maps);
+        int flags = LibC.MapPrivate | LibC.MapAnonymous | (protection == LibC.ProtNone ? LibC.MapNoReserve : 0);
+        void* p = LibC.Mmap(hint, size, protection, flags, -1, 0);
+        if (p != LibC.MapFailed) return p;
+        Interlocked.Increment(ref s_failures);
+        return null;
+    }
+
+    private static bool UnmapRaw(void* address, nuint size)
+    {
+        Interlocked.Increment(ref s_unmaps);
+        return Check(LibC.Munmap(address, size) == 0);
+    }
+
+    private static bool Check(bool ok)
+    {
+        if (!ok) Interlocked.Increment(ref s_failures);
+        return ok;
+    }
+
+    private static void EnsureUnix()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+            throw new PlatformNotSupportedException("Allocator maps pages with mmap; this OS is not supported yet (Linux and macOS are).");
+    }
+
+    private static bool ReadOvercommit()
+    {
+        if (OperatingSystem.IsMacOS()) return true;
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            string text = File.ReadAllText("/proc/sys/vm/overcommit_memory").Trim();
+            return text is "0" or "1";
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+}
