@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using Allocator.Sizing;
 
 namespace Allocator;
 
@@ -60,12 +61,6 @@ internal static class ArenaDeclarationRules
     /// <summary>64 means "no cap" (jemalloc clamps it to 63 when fitting).</summary>
     public const int MaxLgExtentMaxActiveFit = 64;
 
-    /// <summary>
-    /// Size indexes live in 8 bits of an address-map leaf word, and the class count itself is the
-    /// "no class" marker, so at most 255 classes.
-    /// </summary>
-    public const int MaxSizeClassCount = 255;
-
     public const string ArenaAttributeName = "Arena";
     public const string SizeClassesAttributeName = "SizeClasses";
     public const string GuardsAttributeName = "Guards";
@@ -83,6 +78,14 @@ internal static class ArenaDeclarationRules
             violations?.Add(new ArenaRuleViolation(rule, attribute, property, message));
         }
 
+        // The size-class rules are the runtime table builder's own, so a declaration that passes
+        // here always builds. The class-count bound gets its own rule: the fix differs.
+        if (!SizeClasses.TryValidate(settings.LgQuantum, settings.LgPage, settings.LgGroup, settings.LgTinyMin, out var parameter, out var error))
+        {
+            var tooMany = parameter == "lgGroup" && settings.LgGroup is >= 0 and <= SizeClasses.MaxLgGroup;
+            Add(tooMany ? ArenaRule.TooManySizeClasses : ArenaRule.SizeClassParameters, SizeClassesAttributeName, PropertyName(parameter), error ?? "invalid size classes");
+        }
+
         CheckDecay(settings.DirtyDecayMs, nameof(ArenaSettings.DirtyDecayMs), Add);
         CheckDecay(settings.MuzzyDecayMs, nameof(ArenaSettings.MuzzyDecayMs), Add);
 
@@ -95,8 +98,8 @@ internal static class ArenaDeclarationRules
         CheckGuard(settings.GuardSmallEvery, "SmallEvery", Add);
         CheckGuard(settings.GuardLargeEvery, "LargeEvery", Add);
 
-        // The page size is only meaningful when LgPage is sane; a bad LgPage is reported below.
-        if (settings.LgPage is > 0 and < 63 && settings.OversizeThreshold < 1L << settings.LgPage)
+        // The page size is only meaningful when LgPage is sane; a bad LgPage is reported above.
+        if (settings.LgPage is >= SizeClasses.MinLgPage and <= SizeClasses.MaxLgPage && settings.OversizeThreshold < 1L << settings.LgPage)
         {
             Add(ArenaRule.OversizeThresholdBelowPage, ArenaAttributeName, nameof(ArenaSettings.OversizeThreshold),
                 $"OversizeThreshold is {settings.OversizeThreshold} bytes, below one page ({1L << settings.LgPage} bytes); use at least a page (default 8 MiB)");
@@ -104,6 +107,10 @@ internal static class ArenaDeclarationRules
 
         return valid;
     }
+
+    /// <summary>The attribute property for a <see cref="SizeClasses.TryValidate"/> parameter name ("lgPage" -> "LgPage").</summary>
+    private static string PropertyName(string? parameter) =>
+        string.IsNullOrEmpty(parameter) ? nameof(ArenaSettings.LgQuantum) : char.ToUpperInvariant(parameter![0]) + parameter.Substring(1);
 
     private static void CheckDecay(long value, string property, System.Action<ArenaRule, string, string, string> add)
     {
