@@ -7,7 +7,7 @@ namespace Allocator.Generators;
 /// <summary>Says in words what a policy does, for the generated <c>&lt;remarks&gt;</c>.</summary>
 internal static class PolicyDescription
 {
-    public static IEnumerable<string> Describe(ArenaSpec spec)
+    public static IEnumerable<string> Describe(ArenaSpec spec, PolicyTables tables)
     {
         var s = spec.Settings;
         yield return s.Retain
@@ -36,7 +36,14 @@ internal static class PolicyDescription
 
         yield return $"Size classes: quantum {Bytes(1L << s.LgQuantum)}, pages of {Bytes(1L << s.LgPage)}, {1 << s.LgGroup} classes per doubling, smallest class {Bytes(1L << s.LgTinyMin)}.";
 
+        var c = tables.Classes;
+        yield return $"{c.Count} size classes: {c.BinCount} small ones up to {Bytes((long)c.SmallMaxClass)} served from slabs of {List(PolicyTables.Pages(tables.DistinctSlabSizes, c.PageSize))} pages, large ones from {Bytes((long)c.LargeMinClass)}.";
+
         yield return Guards(s.GuardSmallEvery, "slab") + " " + Guards(s.GuardLargeEvery, "large extent");
+
+        yield return tables.GuardedExtentSizes.Length == 0
+            ? "No guarded extent cache: no slab is guarded."
+            : $"Guarded slabs are reused without a protection call from a guarded cache of {tables.GuardedExtentSizes.Length} exact-size bins, holding extents of {List(PolicyTables.Pages(tables.GuardedExtentSizes, c.PageSize))} pages ({(tables.GuardPagesPerSlab == 1 ? "slab plus one guard page after it" : "slab plus a guard page on each side")}), at most {Bytes((long)tables.GuardedCacheMaxExtentSize)} each.";
 
         yield return s.ThreadCache
             ? "Each thread caches recently freed regions."
@@ -49,6 +56,12 @@ internal static class PolicyDescription
         yield return spec.HooksTypeName is null
             ? "Extents come from the default OS hooks."
             : $"Extents come from a new {spec.HooksTypeName} per arena.";
+    }
+
+    private static string List(IEnumerable<string> items)
+    {
+        var all = new List<string>(items);
+        return all.Count <= 1 ? string.Join(string.Empty, all) : string.Join(", ", all.GetRange(0, all.Count - 1)) + " and " + all[all.Count - 1];
     }
 
     private static string Guards(int every, string what) => every switch

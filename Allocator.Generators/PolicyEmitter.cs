@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Linq;
 using Allocator.Generators.Model;
 
 namespace Allocator.Generators;
@@ -45,9 +46,10 @@ internal static class PolicyEmitter
     private static void EmitPolicy(SourceWriter w, ArenaSpec spec)
     {
         var s = spec.Settings;
+        var tables = PolicyTables.For(s);
         w.Line($"/// <summary>The compile-time policy of <see cref=\"{spec.TypeName}\"/>: every member is a literal, so the arena core is compiled for exactly this configuration.</summary>");
         w.Line("/// <remarks>");
-        foreach (var sentence in PolicyDescription.Describe(spec))
+        foreach (var sentence in PolicyDescription.Describe(spec, tables))
         {
             w.Line($"/// <para>{Escape(sentence)}</para>");
         }
@@ -76,7 +78,60 @@ internal static class PolicyEmitter
             ? "public static global::Allocator.Extents.IExtentHooks? CreateHooks() => null;"
             : $"public static global::Allocator.Extents.IExtentHooks? CreateHooks() => new {spec.HooksTypeName}();");
 
+        EmitTables(w, tables);
         w.Close();
+    }
+
+    private static void EmitTables(SourceWriter w, PolicyTables t)
+    {
+        var c = t.Classes;
+        w.Line();
+        Const(w, "int", "SizeClassCount", Int(c.Count), "Number of size classes; also the size index of a request too large for any class.");
+        Const(w, "int", "BinCount", Int(c.BinCount), "Number of small classes, each served from slabs by a bin (bin index = size index).");
+        Const(w, "int", "PageSizeClassCount", Int(c.PageSizeClassCount), "Number of page-multiple size classes (extent size classes).");
+        Const(w, "ulong", "LookupMaxClass", ULong(c.LookupMaxClass), "Largest size the size-to-index lookup covers; larger sizes are computed.");
+        Const(w, "ulong", "SmallMaxClass", ULong(c.SmallMaxClass), "Largest small (slab-served) class.");
+        Const(w, "ulong", "LargeMinClass", ULong(c.LargeMinClass), "Smallest large class.");
+        Const(w, "ulong", "LargeMaxClass", ULong(c.LargeMaxClass), "Largest class; larger requests fail.");
+        Table(w, "ulong", "ClassSizes", t.ClassSizes, "Size in bytes of each class, by size index.");
+        Table(w, "ulong", "BinRegionSizes", t.BinRegionSizes, "Region size of each small bin, by bin index.");
+        Table(w, "ulong", "BinSlabSizes", t.BinSlabSizes, "Slab extent size of each small bin, by bin index.");
+        Table(w, "ulong", "BinRegionsPerSlab", t.BinRegionsPerSlab, "Regions in one slab of each small bin, by bin index.");
+
+        w.Line();
+        Const(w, "int", "GuardPagesPerSlab", Int(t.GuardPagesPerSlab), "Guard pages around a guarded slab: one after it with retain (bump-allocated), one on each side without.");
+        Const(w, "int", "GuardedCacheBinCount", Int(t.GuardedExtentSizes.Length), "Bins of the guarded extent cache: one per distinct guarded slab footprint (reuse is exact-fit); 0 when slabs are not guarded.");
+        Const(w, "ulong", "GuardedCacheMaxExtentSize", ULong(t.GuardedCacheMaxExtentSize), "Largest extent (slab plus guard pages) the guarded cache holds; larger guarded extents are unguarded when freed instead. 0 when unused.");
+        Table(w, "ulong", "GuardedExtentSizes", t.GuardedExtentSizes, "The extent sizes (slab plus guard pages) the guarded cache holds, ascending, one per bin.");
+    }
+
+    private static void Const(SourceWriter w, string type, string name, string value, string summary)
+    {
+        w.Line($"/// <summary>{summary}</summary>");
+        w.Line($"public const {type} {name} = {value};");
+    }
+
+    // "new T[] { literals }" as a ReadOnlySpan<T> is emitted by the compiler as data in the
+    // assembly (RuntimeHelpers.CreateSpan for multi-byte T): no array is allocated.
+    private static void Table(SourceWriter w, string type, string name, ulong[] values, string summary)
+    {
+        const int PerLine = 8;
+        w.Line($"/// <summary>{summary}</summary>");
+        if (values.Length == 0)
+        {
+            w.Line($"public static global::System.ReadOnlySpan<{type}> {name} => default;");
+            return;
+        }
+
+        w.Line($"public static global::System.ReadOnlySpan<{type}> {name} => new {type}[]");
+        w.Open(string.Empty);
+        for (var i = 0; i < values.Length; i += PerLine)
+        {
+            var line = string.Join(", ", values.Skip(i).Take(PerLine).Select(static v => v.ToString(CultureInfo.InvariantCulture)));
+            w.Line(line + ",");
+        }
+
+        w.CloseWith("};");
     }
 
     private static void Member(SourceWriter w, string type, string name, string value)
@@ -88,6 +143,8 @@ internal static class PolicyEmitter
     internal static string Bool(bool value) => value ? "true" : "false";
 
     internal static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    internal static string ULong(ulong value) => value.ToString(CultureInfo.InvariantCulture) + "UL";
 
     internal static string Long(long value) => value.ToString(CultureInfo.InvariantCulture) + "L";
 

@@ -26,17 +26,24 @@ internal sealed class SourceWriter
         _builder.Append('\n');
     }
 
+    /// <summary>Writes <paramref name="header"/> (unless empty) and an opening brace, then indents.</summary>
     public void Open(string header)
     {
-        Line(header);
+        if (header.Length > 0)
+        {
+            Line(header);
+        }
+
         Line("{");
         _indent++;
     }
 
-    public void Close()
+    public void Close() => CloseWith("}");
+
+    public void CloseWith(string closer)
     {
         _indent--;
-        Line("}");
+        Line(closer);
     }
 
     public override string ToString() => _builder.ToString();

@@ -1,6 +1,9 @@
+extern alias generator;
+
 using System.Linq;
 using System.Reflection;
 using Allocator.Tests.Infrastructure;
+using generator::Allocator.Generators;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 

@@ -1,9 +1,12 @@
+extern alias generator;
+
 using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
 using Allocator.Tests.Infrastructure;
+using generator::Allocator.Generators;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -52,7 +55,7 @@ public sealed class IncrementalTests
 
         var reasons = result.TrackedSteps[TrackingNames.Spec]
             .SelectMany(static s => s.Outputs)
-            .Select(static o => (Name: ((Model.ArenaSpec)o.Value).TypeName, o.Reason))
+            .Select(static o => (Name: ((generator::Allocator.Generators.Model.ArenaSpec)o.Value).TypeName, o.Reason))
             .ToDictionary(static p => p.Name, static p => p.Reason);
         Assert.Equal(IncrementalStepRunReason.Modified, reasons["GuardedArena"]);
         Assert.Contains(reasons["RequestArena"], Reused);

@@ -56,6 +56,28 @@ public static partial class Fixtures
                 [Arena] public sealed partial class {|ALLOC1002:Inner|};
             }
             """),
+        ("ALLOC1003", "QuantumNotBelowPage", """
+            using Allocator;
+            [Arena, SizeClasses({|ALLOC1003:LgQuantum = 12|})] public sealed partial class BadClasses;
+            """),
+        ("ALLOC1003", "PageTooLarge", """
+            using Allocator;
+            [Arena]
+            [SizeClasses(LgQuantum = 4, {|ALLOC1003:LgPage = 21|})]
+            public sealed partial class BadClasses;
+            """),
+        ("ALLOC1003", "TinyAboveQuantum", """
+            using Allocator;
+            [Arena, SizeClasses(LgQuantum = 3, {|ALLOC1003:LgTinyMin = 4|})] public sealed partial class BadClasses;
+            """),
+        ("ALLOC1003", "GroupOutOfRange", """
+            using Allocator;
+            [Arena, SizeClasses({|ALLOC1003:LgGroup = 5|})] public sealed partial class BadClasses;
+            """),
+        ("ALLOC1010", "SixteenClassesPerDoubling", """
+            using Allocator;
+            [Arena, SizeClasses({|ALLOC1010:LgGroup = 4|})] public sealed partial class TooManyClasses;
+            """),
         ("ALLOC1004", "DirtyDecayBelowMinusOne", """
             using Allocator;
             [Arena({|ALLOC1004:DirtyDecayMs = -2|})] public sealed partial class BadDecay;

@@ -13,7 +13,9 @@ namespace Demo
         /// <para>Freed extents of 64 MiB or more are purged at once.</para>
         /// <para>A cached dirty extent is never split for a request more than 8 times smaller.</para>
         /// <para>Size classes: quantum 8 bytes, pages of 64 KiB, 2 classes per doubling, smallest class 8 bytes.</para>
+        /// <para>119 size classes: 27 small ones up to 96 KiB served from slabs of 1 and 3 pages, large ones from 128 KiB.</para>
         /// <para>Every 8th slab has guard pages. Every 2nd large extent has guard pages.</para>
+        /// <para>Guarded slabs are reused without a protection call from a guarded cache of 2 exact-size bins, holding extents of 3 and 5 pages (slab plus a guard page on each side), at most 320 KiB each.</para>
         /// <para>No thread cache: every small allocation goes to its bin.</para>
         /// <para>Debug checks on: every free is checked against the slab bitmap, so a double free is caught at once.</para>
         /// <para>Extents come from the default OS hooks.</para>
@@ -52,6 +54,76 @@ namespace Demo
 
             /// <inheritdoc/>
             public static global::Allocator.Extents.IExtentHooks? CreateHooks() => null;
+
+            /// <summary>Number of size classes; also the size index of a request too large for any class.</summary>
+            public const int SizeClassCount = 119;
+            /// <summary>Number of small classes, each served from slabs by a bin (bin index = size index).</summary>
+            public const int BinCount = 27;
+            /// <summary>Number of page-multiple size classes (extent size classes).</summary>
+            public const int PageSizeClassCount = 93;
+            /// <summary>Largest size the size-to-index lookup covers; larger sizes are computed.</summary>
+            public const ulong LookupMaxClass = 4096UL;
+            /// <summary>Largest small (slab-served) class.</summary>
+            public const ulong SmallMaxClass = 98304UL;
+            /// <summary>Smallest large class.</summary>
+            public const ulong LargeMinClass = 131072UL;
+            /// <summary>Largest class; larger requests fail.</summary>
+            public const ulong LargeMaxClass = 6917529027641081856UL;
+            /// <summary>Size in bytes of each class, by size index.</summary>
+            public static global::System.ReadOnlySpan<ulong> ClassSizes => new ulong[]
+            {
+                8, 16, 24, 32, 48, 64, 96, 128,
+                192, 256, 384, 512, 768, 1024, 1536, 2048,
+                3072, 4096, 6144, 8192, 12288, 16384, 24576, 32768,
+                49152, 65536, 98304, 131072, 196608, 262144, 393216, 524288,
+                786432, 1048576, 1572864, 2097152, 3145728, 4194304, 6291456, 8388608,
+                12582912, 16777216, 25165824, 33554432, 50331648, 67108864, 100663296, 134217728,
+                201326592, 268435456, 402653184, 536870912, 805306368, 1073741824, 1610612736, 2147483648,
+                3221225472, 4294967296, 6442450944, 8589934592, 12884901888, 17179869184, 25769803776, 34359738368,
+                51539607552, 68719476736, 103079215104, 137438953472, 206158430208, 274877906944, 412316860416, 549755813888,
+                824633720832, 1099511627776, 1649267441664, 2199023255552, 3298534883328, 4398046511104, 6597069766656, 8796093022208,
+                13194139533312, 17592186044416, 26388279066624, 35184372088832, 52776558133248, 70368744177664, 105553116266496, 140737488355328,
+                211106232532992, 281474976710656, 422212465065984, 562949953421312, 844424930131968, 1125899906842624, 1688849860263936, 2251799813685248,
+                3377699720527872, 4503599627370496, 6755399441055744, 9007199254740992, 13510798882111488, 18014398509481984, 27021597764222976, 36028797018963968,
+                54043195528445952, 72057594037927936, 108086391056891904, 144115188075855872, 216172782113783808, 288230376151711744, 432345564227567616, 576460752303423488,
+                864691128455135232, 1152921504606846976, 1729382256910270464, 2305843009213693952, 3458764513820540928, 4611686018427387904, 6917529027641081856,
+            };
+            /// <summary>Region size of each small bin, by bin index.</summary>
+            public static global::System.ReadOnlySpan<ulong> BinRegionSizes => new ulong[]
+            {
+                8, 16, 24, 32, 48, 64, 96, 128,
+                192, 256, 384, 512, 768, 1024, 1536, 2048,
+                3072, 4096, 6144, 8192, 12288, 16384, 24576, 32768,
+                49152, 65536, 98304,
+            };
+            /// <summary>Slab extent size of each small bin, by bin index.</summary>
+            public static global::System.ReadOnlySpan<ulong> BinSlabSizes => new ulong[]
+            {
+                65536, 65536, 196608, 65536, 196608, 65536, 196608, 65536,
+                196608, 65536, 196608, 65536, 196608, 65536, 196608, 65536,
+                196608, 65536, 196608, 65536, 196608, 65536, 196608, 65536,
+                196608, 65536, 196608,
+            };
+            /// <summary>Regions in one slab of each small bin, by bin index.</summary>
+            public static global::System.ReadOnlySpan<ulong> BinRegionsPerSlab => new ulong[]
+            {
+                8192, 4096, 8192, 2048, 4096, 1024, 2048, 512,
+                1024, 256, 512, 128, 256, 64, 128, 32,
+                64, 16, 32, 8, 16, 4, 8, 2,
+                4, 1, 2,
+            };
+
+            /// <summary>Guard pages around a guarded slab: one after it with retain (bump-allocated), one on each side without.</summary>
+            public const int GuardPagesPerSlab = 2;
+            /// <summary>Bins of the guarded extent cache: one per distinct guarded slab footprint (reuse is exact-fit); 0 when slabs are not guarded.</summary>
+            public const int GuardedCacheBinCount = 2;
+            /// <summary>Largest extent (slab plus guard pages) the guarded cache holds; larger guarded extents are unguarded when freed instead. 0 when unused.</summary>
+            public const ulong GuardedCacheMaxExtentSize = 327680UL;
+            /// <summary>The extent sizes (slab plus guard pages) the guarded cache holds, ascending, one per bin.</summary>
+            public static global::System.ReadOnlySpan<ulong> GuardedExtentSizes => new ulong[]
+            {
+                196608, 327680,
+            };
         }
     }
 }
