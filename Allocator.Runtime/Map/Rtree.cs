@@ -128,6 +128,26 @@ public sealed unsafe class Rtree : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Calls <paramref name="visit"/> with the page address and word of every non-empty element.
+    /// For the consistency checker: it walks every leaf, so it is slow and only meaningful while
+    /// nobody writes to the tree.
+    /// </summary>
+    internal void ForEachMapped(Action<nuint, ulong> visit)
+    {
+        int leafCount = 1 << _leafBits;
+        for (ulong r = 0; r < (1UL << _rootBits); r++)
+        {
+            ulong* leaf = (ulong*)Volatile.Read(ref *(nuint*)&_root[r]);
+            if (leaf == null) continue;
+            for (int i = 0; i < leafCount; i++)
+            {
+                ulong word = Volatile.Read(ref leaf[i]);
+                if (word != RtreeContents.EmptyWord) visit((nuint)((r << (_lgPage + _leafBits)) | ((ulong)i << _lgPage)), word);
+            }
+        }
+    }
+
     private ulong* CreateLeaf(ulong rootIndex)
     {
         lock (_initLock)

@@ -112,6 +112,14 @@ internal sealed class SizeClassTable
         return t;
     }
 
+    /// <summary>A copy with other rows (the counts stay: only slab pages may differ).</summary>
+    internal SizeClassTable WithClasses(SizeClass[] classes)
+    {
+        var copy = (SizeClassTable)MemberwiseClone();
+        copy.Classes = classes;
+        return copy;
+    }
+
     /// <summary>Creates one row and updates the counts that depend only on its flags.</summary>
     private SizeClass Add(int index, int lgBase, int lgDelta, int nDelta, int lgPage, int lgGroup)
     {

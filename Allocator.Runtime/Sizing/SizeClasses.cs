@@ -17,6 +17,7 @@ public sealed partial class SizeClasses
     /// <summary>jemalloc's default layout for x86-64: 16-byte quantum, 4 KiB pages, 4 classes per doubling, 8-byte tiny class.</summary>
     public static SizeClasses Default { get; } = new SizeClasses(4, 12);
 
+    private readonly SizeClassTable _table;
     private readonly int _lgQuantum;
     private readonly int _lgPage;
     private readonly int _lgGroup;
@@ -48,12 +49,14 @@ public sealed partial class SizeClasses
     /// The combination is rejected by <see cref="TryValidate"/>; the exception names the parameter.
     /// </exception>
     public SizeClasses(int lgQuantum, int lgPage, int lgGroup = 2, int lgTinyMin = 3)
+        : this(lgQuantum, lgPage, lgGroup, lgTinyMin, BuildOrThrow(lgQuantum, lgPage, lgGroup, lgTinyMin))
     {
-        if (!TryBuild(lgQuantum, lgPage, lgGroup, lgTinyMin, out SizeClassTable? t, out string? parameterName, out string? error) || t is null)
-        {
-            throw new ArgumentOutOfRangeException(parameterName, error);
-        }
+    }
 
+    /// <summary>Takes a built (validated) table; also used for slab-size overrides.</summary>
+    private SizeClasses(int lgQuantum, int lgPage, int lgGroup, int lgTinyMin, SizeClassTable t)
+    {
+        _table = t;
         _lgQuantum = lgQuantum;
         _lgPage = lgPage;
         _lgGroup = lgGroup;
@@ -72,6 +75,24 @@ public sealed partial class SizeClasses
         _largeMinClass = 1UL << t.LgLargeMinClass;
         _largeMaxClass = t.LargeMaxClass;
         _pszTable = BuildPszTable();
+        _indexToSize = new ulong[_count];
+        for (int i = 0; i < _count; i++)
+        {
+            _indexToSize[i] = _classes[i].Size;
+        }
+
+        _sizeToIndex = BuildSizeToIndex();
+        _bins = BuildBins();
+    }
+
+    private static SizeClassTable BuildOrThrow(int lgQuantum, int lgPage, int lgGroup, int lgTinyMin)
+    {
+        if (!TryBuild(lgQuantum, lgPage, lgGroup, lgTinyMin, out SizeClassTable? t, out string? parameterName, out string? error) || t is null)
+        {
+            throw new ArgumentOutOfRangeException(parameterName, error);
+        }
+
+        return t;
     }
 
     /// <summary>Log2 of the quantum, the smallest spacing between classes.</summary>
@@ -95,7 +116,7 @@ public sealed partial class SizeClasses
     /// <summary>
     /// The padding jemalloc adds to large extents when it is cache-oblivious (its default): one
     /// page, so that large allocations can start at a random cache line inside the first page.
-    /// The size-and-alignment rounding assumes this value.
+    /// <see cref="SizeAlignToUsable(ulong, ulong)"/> assumes this value.
     /// </summary>
     public ulong LargePad => _pageSize;
 

@@ -13,6 +13,9 @@ public class PageSizeClassTests
     private const ulong LargeMax = 0x7000000000000000UL;
     private static readonly SizeClasses Sc = SizeClasses.Default;
 
+    /// <summary>No padding (the extent sets) and one page (jemalloc's cache-oblivious large extents).</summary>
+    public static TheoryData<ulong> Pads => new TheoryData<ulong> { 0, Page };
+
     [Fact]
     public void ReferenceConstants()
     {
@@ -91,30 +94,10 @@ public class PageSizeClassTests
     [Fact]
     public void PageSizeClassRoundTrips()
     {
-        // size_classes.c test_psize_classes.
+        // size_classes.c test_psize_classes, up to the sentinel LargeMax + PAGE.
         ulong maxPsz = LargeMax + Page;
-        int maxPind = Sc.PszToIndex(maxPsz);
-        Assert.Equal(199, maxPind);
-        int pind = 0;
-        ulong size = Sc.IndexToPsz(0);
-        for (; pind < maxPind || size < maxPsz; pind++, size = Sc.IndexToPsz(pind))
-        {
-            Assert.True(pind < maxPind);
-            Assert.True(size < maxPsz);
-            Assert.Equal(pind, Sc.PszToIndex(size));
-            Assert.Equal(size, Sc.IndexToPsz(Sc.PszToIndex(size)));
-            Assert.Equal(pind + 1, Sc.PszToIndex(size + 1));
-            Assert.Equal(size, pind > 0 ? Sc.PszRoundUp(Sc.IndexToPsz(pind - 1) + 1) : Sc.PszRoundUp(1));
-            Assert.Equal(size, Sc.PszRoundUp(size - 1));
-            Assert.Equal(size, Sc.PszRoundUp(size));
-            Assert.Equal(Sc.IndexToPsz(pind + 1), Sc.PszRoundUp(size + 1));
-        }
-
-        Assert.Equal(pind, Sc.PszToIndex(Sc.IndexToPsz(pind)));
-        Assert.Equal(maxPsz, Sc.IndexToPsz(Sc.PszToIndex(maxPsz)));
-        Assert.Equal(size, Sc.PszRoundUp(Sc.IndexToPsz(pind - 1) + 1));
-        Assert.Equal(size, Sc.PszRoundUp(size - 1));
-        Assert.Equal(size, Sc.PszRoundUp(size));
+        Assert.Equal(199, Sc.PszToIndex(maxPsz));
+        ClassRoundTrip.Check(maxPsz, Sc.PszToIndex, Sc.IndexToPsz, Sc.PszRoundUp);
     }
 
     [Theory]
@@ -144,8 +127,7 @@ public class PageSizeClassTests
     }
 
     [Theory]
-    [InlineData(0UL)]
-    [InlineData(Page)]
+    [MemberData(nameof(Pads))]
     public void SmallExtentSizesAreFixedPoints(ulong pad)
     {
         // extent_quantize.c test_small_extent_size: every slab size quantizes to itself.
@@ -161,8 +143,7 @@ public class PageSizeClassTests
     }
 
     [Theory]
-    [InlineData(0UL)]
-    [InlineData(Page)]
+    [MemberData(nameof(Pads))]
     public void LargeExtentSizesAreFixedPoints(ulong pad)
     {
         // extent_quantize.c test_large_extent_size, with the pad as the extent's padding.
@@ -196,8 +177,7 @@ public class PageSizeClassTests
     }
 
     [Theory]
-    [InlineData(0UL)]
-    [InlineData(Page)]
+    [MemberData(nameof(Pads))]
     public void QuantizeIsMonotonic(ulong pad)
     {
         // extent_quantize.c test_monotonic over 1 page .. 4 MiB.

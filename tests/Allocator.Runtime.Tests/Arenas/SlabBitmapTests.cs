@@ -1,0 +1,224 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using Allocator.Arenas;
+using CsCheck;
+
+namespace Allocator.Tests.Arenas;
+
+public sealed unsafe class SlabBitmapTests
+{
+    [Fact]
+    public void Is_a_fixed_inline_block()
+    {
+        // Eight words of bits plus two counts: nothing points outside the slab metadata.
+        Assert.Equal(72, sizeof(SlabBitmap));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(200)]
+    [InlineData(511)]
+    [InlineData(512)]
+    public void Allocates_every_region_lowest_first_then_reports_full(int bits)
+    {
+        SlabBitmap map = default;
+        map.Init(bits);
+        Assert.Equal(bits, map.BitCount);
+        Assert.True(map.IsEmpty);
+        Assert.Equal(0, map.FindFirstUnset());
+        for (int i = 0; i < bits; i++)
+        {
+            Assert.False(map.IsSet(i));
+            Assert.Equal(i, map.FindFirstAndSet());
+            Assert.True(map.IsSet(i));
+        }
+
+        Assert.True(map.IsFull);
+        Assert.Equal(bits, map.SetCount);
+        Assert.Equal(0, map.UnsetCount);
+        Assert.Equal(-1, map.FindFirstAndSet());
+        Assert.Equal(-1, map.FindFirstUnset());
+        Assert.Equal(bits, map.SetCount);
+    }
+
+    [Fact]
+    public void Freed_regions_are_reused_lowest_first()
+    {
+        SlabBitmap map = default;
+        map.Init(300);
+        for (int i = 0; i < 300; i++)
+        {
+            map.FindFirstAndSet();
+        }
+
+        map.Unset(250);
+        map.Unset(70);
+        map.Unset(130);
+        Assert.Equal(3, map.UnsetCount);
+        Assert.Equal(70, map.FindFirstUnset());
+        Assert.Equal(130, map.FindFirstUnset(71));
+        Assert.Equal(250, map.FindFirstUnset(131));
+        Assert.Equal(-1, map.FindFirstUnset(251));
+        Assert.Equal(-1, map.FindFirstUnset(300));
+        Assert.Equal(70, map.FindFirstAndSet());
+        Assert.Equal(130, map.FindFirstAndSet());
+        Assert.Equal(250, map.FindFirstAndSet());
+        Assert.Equal(-1, map.FindFirstAndSet());
+    }
+
+    [Fact]
+    public void TryUnset_catches_double_frees_and_bad_indices()
+    {
+        SlabBitmap map = default;
+        map.Init(10);
+        map.Set(3);
+        Assert.True(map.TryUnset(3));
+        Assert.False(map.TryUnset(3));
+        Assert.False(map.TryUnset(10));
+        Assert.False(map.TryUnset(-1));
+        Assert.True(map.IsEmpty);
+    }
+
+    [Fact]
+    public void Init_rejects_bad_sizes_and_resets()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => { SlabBitmap m = default; m.Init(0); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => { SlabBitmap m = default; m.Init(SlabBitmap.MaxBits + 1); });
+        SlabBitmap map = default;
+        map.Init(512);
+        map.FindFirstAndSet();
+        map.Init(5);
+        Assert.True(map.IsEmpty);
+        Assert.Equal(0, map.FindFirstAndSet());
+    }
+
+    [Fact]
+    public void Behaves_like_a_set_model()
+    {
+        // Operations (kind, argument) on a bitmap in native memory and on a HashSet<int> of allocated regions.
+        var operations = Gen.Select(Gen.Int[0, 5], Gen.Int[0, SlabBitmap.MaxBits]).Array[0, 600];
+        Gen.Select(Gen.Int[1, SlabBitmap.MaxBits], operations).Sample((bits, ops) =>
+        {
+            SlabBitmap* map = (SlabBitmap*)NativeMemory.AllocZeroed((nuint)sizeof(SlabBitmap));
+            try
+            {
+                map->Init(bits);
+                var allocated = new HashSet<int>();
+                foreach ((int kind, int argument) in ops)
+                {
+                    int bit = argument % bits;
+                    switch (kind)
+                    {
+                        case 0:
+                        case 1:
+                        {
+                            int expected = LowestFree(allocated, bits, 0);
+                            Assert.Equal(expected, map->FindFirstAndSet());
+                            if (expected >= 0)
+                            {
+                                allocated.Add(expected);
+                            }
+
+                            break;
+                        }
+
+                        case 2:
+                            Assert.Equal(allocated.Remove(bit), map->TryUnset(bit));
+                            break;
+
+                        case 3:
+                            if (allocated.Remove(bit))
+                            {
+                                map->Unset(bit);
+                            }
+                            else if (allocated.Add(bit))
+                            {
+                                map->Set(bit);
+                            }
+
+                            break;
+
+                        default:
+                        {
+                            int from = argument % (bits + 1);
+                            Assert.Equal(LowestFree(allocated, bits, from), map->FindFirstUnset(from));
+                            break;
+                        }
+                    }
+
+                    Assert.Equal(allocated.Contains(bit), map->IsSet(bit));
+                    Assert.Equal(allocated.Count, map->SetCount);
+                    Assert.Equal(bits - allocated.Count, map->UnsetCount);
+                    Assert.Equal(allocated.Count == bits, map->IsFull);
+                }
+
+                for (int i = 0; i < bits; i++)
+                {
+                    Assert.Equal(allocated.Contains(i), map->IsSet(i));
+                }
+            }
+            finally
+            {
+                NativeMemory.Free(map);
+            }
+        });
+    }
+
+    [Fact]
+    public void Find_and_unset_allocate_nothing_on_the_gc_heap()
+    {
+        SlabBitmap* map = (SlabBitmap*)NativeMemory.AllocZeroed((nuint)sizeof(SlabBitmap));
+        try
+        {
+            map->Init(SlabBitmap.MaxBits);
+            Churn(map, 100);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Churn(map, 10_000);
+            long after = GC.GetAllocatedBytesForCurrentThread();
+            Assert.Equal(0, after - before);
+        }
+        finally
+        {
+            NativeMemory.Free(map);
+        }
+    }
+
+    private static void Churn(SlabBitmap* map, int rounds)
+    {
+        for (int round = 0; round < rounds; round++)
+        {
+            int bit;
+            while ((bit = map->FindFirstAndSet()) >= 0)
+            {
+                _ = map->IsSet(bit);
+            }
+
+            for (int i = round % 7; i < SlabBitmap.MaxBits; i += 3)
+            {
+                map->Unset(i);
+            }
+
+            for (int i = 0; i < SlabBitmap.MaxBits; i++)
+            {
+                map->TryUnset(i);
+            }
+        }
+    }
+
+    private static int LowestFree(HashSet<int> allocated, int bits, int from)
+    {
+        for (int i = from; i < bits; i++)
+        {
+            if (!allocated.Contains(i))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}
