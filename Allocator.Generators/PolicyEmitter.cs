@@ -93,16 +93,19 @@ internal static class PolicyEmitter
         Const(w, "ulong", "SmallMaxClass", ULong(c.SmallMaxClass), "Largest small (slab-served) class.");
         Const(w, "ulong", "LargeMinClass", ULong(c.LargeMinClass), "Smallest large class.");
         Const(w, "ulong", "LargeMaxClass", ULong(c.LargeMaxClass), "Largest class; larger requests fail.");
-        Table(w, "ulong", "ClassSizes", t.ClassSizes, "Size in bytes of each class, by size index.");
-        Table(w, "ulong", "BinRegionSizes", t.BinRegionSizes, "Region size of each small bin, by bin index.");
-        Table(w, "ulong", "BinSlabSizes", t.BinSlabSizes, "Slab extent size of each small bin, by bin index.");
-        Table(w, "ulong", "BinRegionsPerSlab", t.BinRegionsPerSlab, "Regions in one slab of each small bin, by bin index.");
+        Const(w, "int", "LookupShift", Int(c.LgTinyMin), "Lookup slot of a size: <c>(size + (1 &lt;&lt; LookupShift) - 1) &gt;&gt; LookupShift</c>.");
+        Table(w, "ulong", "ClassSizes", Text(t.ClassSizes), "Size in bytes of each class, by size index.");
+        Table(w, "byte", "SizeToIndexLookup", Text(t.SizeToIndexLookup), "Size index of the smallest class that holds a size, by lookup slot, for sizes up to <see cref=\"LookupMaxClass\"/>.");
+        Table(w, "ulong", "BinRegionSizes", Text(t.BinRegionSizes), "Region size of each small bin, by bin index.");
+        Table(w, "ulong", "BinSlabSizes", Text(t.BinSlabSizes), "Slab extent size of each small bin, by bin index.");
+        Table(w, "uint", "BinRegionsPerSlab", Text(t.BinRegionsPerSlab), "Regions in one slab of each small bin, by bin index.");
+        Table(w, "uint", "BinDivMagic", Text(t.BinDivMagic), "Per bin, the multiplier that turns a region's byte offset into its index: <c>(offset * magic) &gt;&gt; 32</c>.");
 
         w.Line();
         Const(w, "int", "GuardPagesPerSlab", Int(t.GuardPagesPerSlab), "Guard pages around a guarded slab: one after it with retain (bump-allocated), one on each side without.");
         Const(w, "int", "GuardedCacheBinCount", Int(t.GuardedExtentSizes.Length), "Bins of the guarded extent cache: one per distinct guarded slab footprint (reuse is exact-fit); 0 when slabs are not guarded.");
         Const(w, "ulong", "GuardedCacheMaxExtentSize", ULong(t.GuardedCacheMaxExtentSize), "Largest extent (slab plus guard pages) the guarded cache holds; larger guarded extents are unguarded when freed instead. 0 when unused.");
-        Table(w, "ulong", "GuardedExtentSizes", t.GuardedExtentSizes, "The extent sizes (slab plus guard pages) the guarded cache holds, ascending, one per bin.");
+        Table(w, "ulong", "GuardedExtentSizes", Text(t.GuardedExtentSizes), "The extent sizes (slab plus guard pages) the guarded cache holds, ascending, one per bin.");
     }
 
     private static void Const(SourceWriter w, string type, string name, string value, string summary)
@@ -113,9 +116,10 @@ internal static class PolicyEmitter
 
     // "new T[] { literals }" as a ReadOnlySpan<T> is emitted by the compiler as data in the
     // assembly (RuntimeHelpers.CreateSpan for multi-byte T): no array is allocated.
-    private static void Table(SourceWriter w, string type, string name, ulong[] values, string summary)
+    private static void Table(SourceWriter w, string type, string name, string[] values, string summary)
     {
-        const int PerLine = 8;
+        // Bytes are short; keep every line of a table a similar width.
+        var perLine = type == "byte" ? 32 : 8;
         w.Line($"/// <summary>{summary}</summary>");
         if (values.Length == 0)
         {
@@ -125,9 +129,9 @@ internal static class PolicyEmitter
 
         w.Line($"public static global::System.ReadOnlySpan<{type}> {name} => new {type}[]");
         w.Open(string.Empty);
-        for (var i = 0; i < values.Length; i += PerLine)
+        for (var i = 0; i < values.Length; i += perLine)
         {
-            var line = string.Join(", ", values.Skip(i).Take(PerLine).Select(static v => v.ToString(CultureInfo.InvariantCulture)));
+            var line = string.Join(", ", values.Skip(i).Take(perLine));
             w.Line(line + ",");
         }
 
@@ -139,6 +143,10 @@ internal static class PolicyEmitter
         w.Line("/// <inheritdoc/>");
         w.Line($"public static {type} {name} => {value};");
     }
+
+    private static string[] Text<T>(T[] values)
+        where T : System.IFormattable =>
+        values.Select(static v => v.ToString(null, CultureInfo.InvariantCulture)).ToArray();
 
     internal static string Bool(bool value) => value ? "true" : "false";
 

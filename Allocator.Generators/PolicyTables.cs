@@ -14,11 +14,13 @@ internal sealed class PolicyTables
     {
         var classes = new SizeClasses(settings.LgQuantum, settings.LgPage, settings.LgGroup, settings.LgTinyMin);
         Classes = classes;
-        ClassSizes = Enumerable.Range(0, classes.Count).Select(i => classes[i].Size).ToArray();
-        var bins = Enumerable.Range(0, classes.Count).Select(i => classes[i]).Where(static c => c.IsBin).ToArray();
-        BinRegionSizes = bins.Select(static c => c.Size).ToArray();
-        BinSlabSizes = bins.Select(c => (ulong)c.SlabPages * classes.PageSize).ToArray();
-        BinRegionsPerSlab = bins.Select(c => (ulong)c.SlabPages * classes.PageSize / c.Size).ToArray();
+        ClassSizes = Enumerable.Range(0, classes.Count).Select(classes.IndexToSize).ToArray();
+        SizeToIndexLookup = classes.GetSizeToIndexTable();
+        var bins = Enumerable.Range(0, classes.BinCount).Select(classes.GetBin).ToArray();
+        BinRegionSizes = bins.Select(static b => b.RegionSize).ToArray();
+        BinSlabSizes = bins.Select(static b => b.SlabSize).ToArray();
+        BinRegionsPerSlab = bins.Select(static b => (uint)b.RegionsPerSlab).ToArray();
+        BinDivMagic = bins.Select(static b => b.Div.Magic).ToArray();
         DistinctSlabSizes = BinSlabSizes.Distinct().OrderBy(static s => s).ToArray();
 
         // Only guarded slabs are cached (guarded large extents are unguarded when freed), by exact
@@ -35,6 +37,9 @@ internal sealed class PolicyTables
     /// <summary>Class size by size index.</summary>
     public ulong[] ClassSizes { get; }
 
+    /// <summary>Size index by <c>(size + 2^LgTinyMin - 1) &gt;&gt; LgTinyMin</c>, for sizes up to LookupMaxClass.</summary>
+    public byte[] SizeToIndexLookup { get; }
+
     /// <summary>Region size of each small bin (bin index = size index).</summary>
     public ulong[] BinRegionSizes { get; }
 
@@ -42,7 +47,10 @@ internal sealed class PolicyTables
     public ulong[] BinSlabSizes { get; }
 
     /// <summary>Regions in one slab of each small bin.</summary>
-    public ulong[] BinRegionsPerSlab { get; }
+    public uint[] BinRegionsPerSlab { get; }
+
+    /// <summary>Multiplier that turns a region offset into a region index without dividing, per bin.</summary>
+    public uint[] BinDivMagic { get; }
 
     /// <summary>Each slab size once, ascending.</summary>
     public ulong[] DistinctSlabSizes { get; }

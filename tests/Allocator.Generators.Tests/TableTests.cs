@@ -31,7 +31,7 @@ public sealed class TableTests
             internal sealed partial class Probed;
             """);
         var expected = new SizeClasses(lgQuantum, lgPage, lgGroup, lgTinyMin);
-        var bins = Enumerable.Range(0, expected.Count).Select(i => expected[i]).Where(static c => c.IsBin).ToArray();
+        var bins = Enumerable.Range(0, expected.BinCount).Select(expected.GetBin).ToArray();
 
         Assert.Equal(expected.Count, Value<int>(probe, "SizeClassCount"));
         Assert.Equal(expected.BinCount, Value<int>(probe, "BinCount"));
@@ -40,15 +40,25 @@ public sealed class TableTests
         Assert.Equal(expected.SmallMaxClass, Value<ulong>(probe, "SmallMaxClass"));
         Assert.Equal(expected.LargeMinClass, Value<ulong>(probe, "LargeMinClass"));
         Assert.Equal(expected.LargeMaxClass, Value<ulong>(probe, "LargeMaxClass"));
-        Assert.Equal(Enumerable.Range(0, expected.Count).Select(i => expected[i].Size), Value<ulong[]>(probe, "ClassSizes"));
-        Assert.Equal(bins.Select(static c => c.Size), Value<ulong[]>(probe, "BinRegionSizes"));
-        Assert.Equal(bins.Select(c => (ulong)c.SlabPages * expected.PageSize), Value<ulong[]>(probe, "BinSlabSizes"));
-        Assert.Equal(bins.Select(c => (ulong)c.SlabPages * expected.PageSize / c.Size), Value<ulong[]>(probe, "BinRegionsPerSlab"));
+        Assert.Equal(expected.LgTinyMin, Value<int>(probe, "LookupShift"));
+        Assert.Equal(Enumerable.Range(0, expected.Count).Select(expected.IndexToSize), Value<ulong[]>(probe, "ClassSizes"));
+        Assert.Equal(expected.GetSizeToIndexTable(), Value<byte[]>(probe, "SizeToIndexLookup"));
+        Assert.Equal(bins.Select(static b => b.RegionSize), Value<ulong[]>(probe, "BinRegionSizes"));
+        Assert.Equal(bins.Select(static b => b.SlabSize), Value<ulong[]>(probe, "BinSlabSizes"));
+        Assert.Equal(bins.Select(static b => (uint)b.RegionsPerSlab), Value<uint[]>(probe, "BinRegionsPerSlab"));
+        Assert.Equal(bins.Select(static b => b.Div.Magic), Value<uint[]>(probe, "BinDivMagic"));
+
+        // The baked lookup answers like the runtime for every size it covers.
+        var lookup = Value<byte[]>(probe, "SizeToIndexLookup");
+        for (var size = 1UL; size <= expected.LookupMaxClass; size++)
+        {
+            Assert.Equal(expected.SizeToIndex(size), lookup[(int)((size + (1UL << expected.LgTinyMin) - 1) >> expected.LgTinyMin)]);
+        }
 
         // Guarded cache: each distinct slab size plus its guard page (retain on), only when slabs are guarded.
         var guarded = smallEvery == 0
             ? Array.Empty<ulong>()
-            : bins.Select(c => ((ulong)c.SlabPages + 1) * expected.PageSize).Distinct().Order().ToArray();
+            : bins.Select(b => b.SlabSize + expected.PageSize).Distinct().Order().ToArray();
         Assert.Equal(guarded, Value<ulong[]>(probe, "GuardedExtentSizes"));
         Assert.Equal(guarded.Length, Value<int>(probe, "GuardedCacheBinCount"));
         Assert.Equal(guarded.Length == 0 ? 0UL : guarded[^1], Value<ulong>(probe, "GuardedCacheMaxExtentSize"));
@@ -105,10 +115,13 @@ public sealed class TableTests
                 public static ulong SmallMaxClass() => Probed.Policy.SmallMaxClass;
                 public static ulong LargeMinClass() => Probed.Policy.LargeMinClass;
                 public static ulong LargeMaxClass() => Probed.Policy.LargeMaxClass;
+                public static int LookupShift() => Probed.Policy.LookupShift;
                 public static ulong[] ClassSizes() => Probed.Policy.ClassSizes.ToArray();
+                public static byte[] SizeToIndexLookup() => Probed.Policy.SizeToIndexLookup.ToArray();
+                public static uint[] BinDivMagic() => Probed.Policy.BinDivMagic.ToArray();
                 public static ulong[] BinRegionSizes() => Probed.Policy.BinRegionSizes.ToArray();
                 public static ulong[] BinSlabSizes() => Probed.Policy.BinSlabSizes.ToArray();
-                public static ulong[] BinRegionsPerSlab() => Probed.Policy.BinRegionsPerSlab.ToArray();
+                public static uint[] BinRegionsPerSlab() => Probed.Policy.BinRegionsPerSlab.ToArray();
                 public static int GuardPagesPerSlab() => Probed.Policy.GuardPagesPerSlab;
                 public static int GuardedCacheBinCount() => Probed.Policy.GuardedCacheBinCount;
                 public static ulong GuardedCacheMaxExtentSize() => Probed.Policy.GuardedCacheMaxExtentSize;
