@@ -35,6 +35,14 @@ public sealed class ArenaDeclarationAnalyzerTests
         return AnalyzerTest.VerifyAsync("using Allocator;\n" + (addArena ? "[Arena] " : string.Empty) + declaration);
     }
 
+    public static IEnumerable<object[]> ValidCases() => ValidDeclarations.All.Keys.Select(static k => new object[] { k });
+
+    // The generator emits a policy for each of these (its snapshot tests), so none may be reported.
+    [Theory]
+    [MemberData(nameof(ValidCases))]
+    public Task Declarations_the_generator_emits_are_not_reported(string name) =>
+        AnalyzerTest.VerifyAsync(ValidDeclarations.All[name]);
+
     [Fact]
     public Task ALLOC1008_and_ALLOC1009_not_reported_for_valid_hooks() =>
         AnalyzerTest.VerifyAsync("""

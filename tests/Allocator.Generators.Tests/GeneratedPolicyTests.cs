@@ -11,7 +11,7 @@ public sealed class GeneratedPolicyTests
     [Fact]
     public void Defaults_are_jemallocs()
     {
-        var policy = LoadPolicy(Declarations.Defaults, "Demo.RequestArena+Policy");
+        var policy = LoadPolicy(ValidDeclarations.Defaults, "Demo.RequestArena+Policy");
 
         Assert.Equal(false, Get(policy, "IsRuntimeConfigured"));
         Assert.Equal(true, Get(policy, "Retain"));
@@ -35,7 +35,7 @@ public sealed class GeneratedPolicyTests
     [Fact]
     public void Every_knob_reaches_the_policy()
     {
-        var policy = LoadPolicy(Declarations.EveryKnobChanged, "Demo.TunedArena+Policy");
+        var policy = LoadPolicy(ValidDeclarations.EveryKnobChanged, "Demo.TunedArena+Policy");
 
         Assert.Equal(false, Get(policy, "Retain"));
         Assert.Equal(-1L, Get(policy, "DirtyDecayMs"));
@@ -55,7 +55,7 @@ public sealed class GeneratedPolicyTests
     [Fact]
     public void Custom_hooks_are_created_per_call()
     {
-        var policy = LoadPolicy(Declarations.CustomHooks, "Demo.HookedArena+Policy");
+        var policy = LoadPolicy(ValidDeclarations.CustomHooks, "Demo.HookedArena+Policy");
         var createHooks = policy.GetMethod("CreateHooks")!;
 
         var first = createHooks.Invoke(null, null);

@@ -20,7 +20,7 @@ public sealed class IncrementalTests
     [Fact]
     public void Same_compilation_twice_is_all_cached()
     {
-        var compilation = TestCompilation.Create(Declarations.Defaults, Declarations.GuardsOn);
+        var compilation = TestCompilation.Create(ValidDeclarations.Defaults, ValidDeclarations.GuardsOn);
         var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
 
         var second = driver.RunGenerators(compilation).GetRunResult().Results.Single();
@@ -31,12 +31,12 @@ public sealed class IncrementalTests
     [Fact]
     public void Unrelated_edit_leaves_outputs_cached()
     {
-        var compilation = TestCompilation.Create(Declarations.Defaults, Declarations.GuardsOn);
+        var compilation = TestCompilation.Create(ValidDeclarations.Defaults, ValidDeclarations.GuardsOn);
         var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
         var first = driver.GetRunResult().Results.Single();
         Assert.All(first.TrackedSteps[TrackingNames.Spec].SelectMany(static s => s.Outputs), static o => Assert.Equal(IncrementalStepRunReason.New, o.Reason));
 
-        var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(Declarations.Unrelated, TestCompilation.ParseOptions));
+        var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(ValidDeclarations.Unrelated, TestCompilation.ParseOptions));
         var second = driver.RunGenerators(edited).GetRunResult().Results.Single();
 
         AssertAllReused(second);
@@ -45,11 +45,11 @@ public sealed class IncrementalTests
     [Fact]
     public void Changing_one_argument_regenerates_only_that_declaration()
     {
-        var compilation = TestCompilation.Create(Declarations.Defaults, Declarations.GuardsOn);
+        var compilation = TestCompilation.Create(ValidDeclarations.Defaults, ValidDeclarations.GuardsOn);
         var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
         var guardsTree = compilation.SyntaxTrees.ElementAt(1);
         var changedTree = guardsTree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(
-            Declarations.GuardsOn.Replace("LargeEvery = 64", "LargeEvery = 32", StringComparison.Ordinal)));
+            ValidDeclarations.GuardsOn.Replace("LargeEvery = 64", "LargeEvery = 32", StringComparison.Ordinal)));
 
         var result = driver.RunGenerators(compilation.ReplaceSyntaxTree(guardsTree, changedTree)).GetRunResult().Results.Single();
 
@@ -69,7 +69,7 @@ public sealed class IncrementalTests
     [Fact]
     public void Step_outputs_hold_no_compilation_state()
     {
-        var result = GeneratorHarness.Run(Declarations.Defaults, Declarations.CustomHooks, Declarations.Nested).Result;
+        var result = GeneratorHarness.Run(ValidDeclarations.Defaults, ValidDeclarations.CustomHooks, ValidDeclarations.Nested).Result;
 
         foreach (var step in result.TrackedSteps.Where(static s => s.Key is TrackingNames.Transform or TrackingNames.Spec))
         {

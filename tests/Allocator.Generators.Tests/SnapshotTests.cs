@@ -8,13 +8,13 @@ namespace Allocator.Generators.Tests;
 public sealed class SnapshotTests
 {
     [Theory]
-    [InlineData(nameof(Declarations.Defaults), Declarations.Defaults, "Demo.RequestArena.g.cs")]
-    [InlineData(nameof(Declarations.EveryKnobChanged), Declarations.EveryKnobChanged, "Demo.TunedArena.g.cs")]
-    [InlineData(nameof(Declarations.GuardsOn), Declarations.GuardsOn, "Demo.GuardedArena.g.cs")]
-    [InlineData(nameof(Declarations.GuardsOff), Declarations.GuardsOff, "Demo.UnguardedArena.g.cs")]
-    [InlineData(nameof(Declarations.CustomHooks), Declarations.CustomHooks, "Demo.HookedArena.g.cs")]
-    [InlineData(nameof(Declarations.Nested), Declarations.Nested, "Demo.Nested.Outer.Middle.InnerArena.g.cs")]
-    [InlineData(nameof(Declarations.GlobalNamespace), Declarations.GlobalNamespace, "GlobalArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.Defaults), ValidDeclarations.Defaults, "Demo.RequestArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.EveryKnobChanged), ValidDeclarations.EveryKnobChanged, "Demo.TunedArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.GuardsOn), ValidDeclarations.GuardsOn, "Demo.GuardedArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.GuardsOff), ValidDeclarations.GuardsOff, "Demo.UnguardedArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.CustomHooks), ValidDeclarations.CustomHooks, "Demo.HookedArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.Nested), ValidDeclarations.Nested, "Demo.Nested.Outer.Middle.InnerArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.GlobalNamespace), ValidDeclarations.GlobalNamespace, "GlobalArena.g.cs")]
     public void Emitted_file_matches_snapshot_and_compiles_cleanly(string name, string source, string hintName)
     {
         var (result, output) = GeneratorHarness.Run(source);
@@ -34,15 +34,15 @@ public sealed class SnapshotTests
     [Fact]
     public void Output_is_deterministic()
     {
-        var first = GeneratorHarness.Run(Declarations.EveryKnobChanged).Result.GeneratedSources.Single().SourceText.ToString();
-        var second = GeneratorHarness.Run(Declarations.EveryKnobChanged).Result.GeneratedSources.Single().SourceText.ToString();
+        var first = GeneratorHarness.Run(ValidDeclarations.EveryKnobChanged).Result.GeneratedSources.Single().SourceText.ToString();
+        var second = GeneratorHarness.Run(ValidDeclarations.EveryKnobChanged).Result.GeneratedSources.Single().SourceText.ToString();
         Assert.Equal(first, second);
     }
 
     [Fact]
     public void Two_declarations_get_one_file_each()
     {
-        var (result, _) = GeneratorHarness.Run(Declarations.Defaults, Declarations.GuardsOn);
+        var (result, _) = GeneratorHarness.Run(ValidDeclarations.Defaults, ValidDeclarations.GuardsOn);
         Assert.Equal(
             ["Demo.GuardedArena.g.cs", "Demo.RequestArena.g.cs"],
             result.GeneratedSources.Select(static s => s.HintName).Order().ToArray());

@@ -91,7 +91,7 @@ public sealed class TableTests
     [Fact]
     public void Tables_are_data_in_the_assembly_not_allocated_arrays()
     {
-        var (_, output) = GeneratorHarness.Run(Declarations.Defaults);
+        var (_, output) = GeneratorHarness.Run(ValidDeclarations.Defaults);
         using var image = new MemoryStream();
         Assert.True(output.Emit(image).Success);
 

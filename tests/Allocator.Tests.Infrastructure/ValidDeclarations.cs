@@ -1,9 +1,12 @@
-using Allocator.Tests.Infrastructure;
+using System.Collections.Generic;
 
-namespace Allocator.Generators.Tests;
+namespace Allocator.Tests.Infrastructure;
 
-/// <summary>The valid declarations the snapshot, compile and run tests share.</summary>
-internal static class Declarations
+/// <summary>
+/// Valid declarations: the generator tests snapshot, compile and run them; the analyzer tests
+/// check that none of them is reported.
+/// </summary>
+public static class ValidDeclarations
 {
     public const string Defaults = """
         using Allocator;
@@ -99,4 +102,16 @@ internal static class Declarations
             public static int Answer() => 42;
         }
         """;
+
+    /// <summary>Every valid declaration above, by name (not <see cref="Unrelated"/>).</summary>
+    public static IReadOnlyDictionary<string, string> All { get; } = new Dictionary<string, string>
+    {
+        [nameof(Defaults)] = Defaults,
+        [nameof(EveryKnobChanged)] = EveryKnobChanged,
+        [nameof(GuardsOn)] = GuardsOn,
+        [nameof(GuardsOff)] = GuardsOff,
+        [nameof(CustomHooks)] = CustomHooks,
+        [nameof(Nested)] = Nested,
+        [nameof(GlobalNamespace)] = GlobalNamespace,
+    };
 }
