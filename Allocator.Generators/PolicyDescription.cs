@@ -14,18 +14,20 @@ internal static class PolicyDescription
             ? "Retains address space: freed extents stay mapped (retained) and are reused before the OS is asked for more."
             : "Does not retain address space: extents that decay past muzzy are unmapped.";
 
+        // With no muzzy stage (muzzy decay 0) dirty pages are purged for good, not lazily.
+        var dirtyTarget = s.MuzzyDecayMs == 0 ? "purged" : "purged lazily (muzzy)";
         yield return s.DirtyDecayMs switch
         {
             -1 => "Dirty pages never decay; they stay resident until purged explicitly.",
-            0 => "Dirty pages are purged as soon as they are freed.",
-            _ => $"Dirty pages decay to muzzy over {Duration(s.DirtyDecayMs)}.",
+            0 => $"Dirty pages are {dirtyTarget} as soon as they are freed.",
+            _ => $"Dirty pages are {dirtyTarget} gradually over {Duration(s.DirtyDecayMs)}.",
         };
 
         yield return s.MuzzyDecayMs switch
         {
             -1 => "Muzzy pages never decay further.",
-            0 => "No muzzy stage: decaying dirty pages are purged for good at once.",
-            _ => $"Muzzy pages decay to retained over {Duration(s.MuzzyDecayMs)}.",
+            0 => "No muzzy stage: decayed dirty pages are purged for good at once.",
+            _ => $"Muzzy pages are purged for good gradually over {Duration(s.MuzzyDecayMs)}.",
         };
 
         yield return $"Freed extents of {Bytes(s.OversizeThreshold)} or more are purged at once.";

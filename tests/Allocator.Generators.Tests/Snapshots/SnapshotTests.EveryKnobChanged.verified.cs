@@ -9,7 +9,7 @@ namespace Demo
         /// <remarks>
         /// <para>Does not retain address space: extents that decay past muzzy are unmapped.</para>
         /// <para>Dirty pages never decay; they stay resident until purged explicitly.</para>
-        /// <para>Muzzy pages decay to retained over 2500 ms.</para>
+        /// <para>Muzzy pages are purged for good gradually over 2500 ms.</para>
         /// <para>Freed extents of 64 MiB or more are purged at once.</para>
         /// <para>A cached dirty extent is never split for a request more than 8 times smaller.</para>
         /// <para>Size classes: quantum 8 bytes, pages of 64 KiB, 2 classes per doubling, smallest class 8 bytes.</para>

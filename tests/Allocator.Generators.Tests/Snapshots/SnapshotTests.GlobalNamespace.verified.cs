@@ -6,7 +6,7 @@ partial class GlobalArena
     /// <summary>The compile-time policy of <see cref="GlobalArena"/>: every member is a literal, so the arena core is compiled for exactly this configuration.</summary>
     /// <remarks>
     /// <para>Retains address space: freed extents stay mapped (retained) and are reused before the OS is asked for more.</para>
-    /// <para>Dirty pages decay to muzzy over 10 s.</para>
+    /// <para>Dirty pages are purged lazily (muzzy) gradually over 10 s.</para>
     /// <para>Muzzy pages never decay further.</para>
     /// <para>Freed extents of 8 MiB or more are purged at once.</para>
     /// <para>A cached dirty extent is never split for a request more than 64 times smaller.</para>

@@ -8,8 +8,8 @@ namespace Demo
         /// <summary>The compile-time policy of <see cref="GuardedArena"/>: every member is a literal, so the arena core is compiled for exactly this configuration.</summary>
         /// <remarks>
         /// <para>Retains address space: freed extents stay mapped (retained) and are reused before the OS is asked for more.</para>
-        /// <para>Dirty pages decay to muzzy over 10 s.</para>
-        /// <para>No muzzy stage: decaying dirty pages are purged for good at once.</para>
+        /// <para>Dirty pages are purged gradually over 10 s.</para>
+        /// <para>No muzzy stage: decayed dirty pages are purged for good at once.</para>
         /// <para>Freed extents of 8 MiB or more are purged at once.</para>
         /// <para>A cached dirty extent is never split for a request more than 64 times smaller.</para>
         /// <para>Size classes: quantum 16 bytes, pages of 4 KiB, 4 classes per doubling, smallest class 8 bytes.</para>

@@ -13,7 +13,7 @@ namespace Demo.Nested
                 /// <remarks>
                 /// <para>Retains address space: freed extents stay mapped (retained) and are reused before the OS is asked for more.</para>
                 /// <para>Dirty pages are purged as soon as they are freed.</para>
-                /// <para>No muzzy stage: decaying dirty pages are purged for good at once.</para>
+                /// <para>No muzzy stage: decayed dirty pages are purged for good at once.</para>
                 /// <para>Freed extents of 8 MiB or more are purged at once.</para>
                 /// <para>A cached dirty extent is never split for a request more than 64 times smaller.</para>
                 /// <para>Size classes: quantum 16 bytes, pages of 4 KiB, 4 classes per doubling, smallest class 8 bytes.</para>
