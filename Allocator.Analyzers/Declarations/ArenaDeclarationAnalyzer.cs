@@ -46,17 +46,8 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolAnalysisContext context, INamedTypeSymbol arenaAttribute)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        AttributeData? arena = null;
-        foreach (var attribute in type.GetAttributes())
-        {
-            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, arenaAttribute))
-            {
-                arena = attribute;
-                break;
-            }
-        }
-
-        if (arena is null)
+        ReportContainedArena(context, type, arenaAttribute);
+        if (ArenaAttributeOf(type, arenaAttribute) is not { } arena)
         {
             return;
         }
@@ -65,14 +56,63 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         ArenaDeclarationReader.Read(type, arena, problems, context.CancellationToken);
         foreach (var problem in problems)
         {
-            var descriptor = Descriptor(problem);
-            var location = problem.Location ?? type.Locations[0];
-            context.ReportDiagnostic(problem.Kind == DeclarationProblemKind.ContainingTypeNotPartial
-                ? Diagnostic.Create(descriptor, location, problem.Subject, $"'{problem.Detail}', which it contains")
-                : problem.Kind == DeclarationProblemKind.NotPartial
-                    ? Diagnostic.Create(descriptor, location, problem.Subject, "it")
-                    : Diagnostic.Create(descriptor, location, problem.Subject, problem.Detail));
+            // Reported by ReportContainedArena when the containing type is analyzed: a symbol's
+            // diagnostics must lie in its own declaration for the IDE and code fixes.
+            if (problem.Kind == DeclarationProblemKind.ContainingTypeNotPartial)
+            {
+                continue;
+            }
+
+            var detail = problem.Kind == DeclarationProblemKind.NotPartial ? "it" : problem.Detail;
+            context.ReportDiagnostic(Diagnostic.Create(Descriptor(problem), problem.Location ?? type.Locations[0], problem.Subject, detail));
         }
+    }
+
+    /// <summary>ALLOC1001 on a type that is not partial but contains an [Arena] type.</summary>
+    private static void ReportContainedArena(SymbolAnalysisContext context, INamedTypeSymbol type, INamedTypeSymbol arenaAttribute)
+    {
+        if (ArenaDeclarationReader.FirstNonPartialDeclaration(type, context.CancellationToken) is not { } declaration
+            || FirstNestedArena(type, arenaAttribute) is not { } nested)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.ArenaTypeNotPartial,
+            declaration.Identifier.GetLocation(),
+            type.Name,
+            $"'{nested.Name}', which it contains"));
+    }
+
+    private static INamedTypeSymbol? FirstNestedArena(INamedTypeSymbol type, INamedTypeSymbol arenaAttribute)
+    {
+        foreach (var member in type.GetTypeMembers())
+        {
+            if (ArenaAttributeOf(member, arenaAttribute) is not null)
+            {
+                return member;
+            }
+
+            if (FirstNestedArena(member, arenaAttribute) is { } deeper)
+            {
+                return deeper;
+            }
+        }
+
+        return null;
+    }
+
+    private static AttributeData? ArenaAttributeOf(INamedTypeSymbol type, INamedTypeSymbol arenaAttribute)
+    {
+        foreach (var attribute in type.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, arenaAttribute))
+            {
+                return attribute;
+            }
+        }
+
+        return null;
     }
 
     private static DiagnosticDescriptor Descriptor(DeclarationProblem problem) => problem.Kind switch

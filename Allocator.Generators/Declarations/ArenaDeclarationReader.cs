@@ -192,7 +192,8 @@ internal static class ArenaDeclarationReader
         return valid;
     }
 
-    private static TypeDeclarationSyntax? FirstNonPartialDeclaration(INamedTypeSymbol type, CancellationToken cancellationToken)
+    /// <summary>The first declaration of <paramref name="type"/> without the partial modifier, or null.</summary>
+    public static TypeDeclarationSyntax? FirstNonPartialDeclaration(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
         foreach (var reference in type.DeclaringSyntaxReferences)
         {

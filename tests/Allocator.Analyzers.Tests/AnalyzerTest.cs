@@ -14,19 +14,24 @@ namespace Allocator.Analyzers.Tests;
 /// </summary>
 internal static class AnalyzerTest
 {
-    public static Task VerifyAsync(string source)
+    public static Task VerifyAsync(string source) =>
+        Configure(new CSharpAnalyzerTest<ArenaDeclarationAnalyzer, DefaultVerifier> { TestCode = source }).RunAsync();
+
+    /// <summary>Checks that <typeparamref name="TFix"/> turns <paramref name="source"/> into <paramref name="fixedSource"/>.</summary>
+    public static Task VerifyFixAsync<TFix>(string source, string fixedSource)
+        where TFix : Microsoft.CodeAnalysis.CodeFixes.CodeFixProvider, new() =>
+        Configure(new CSharpCodeFixTest<ArenaDeclarationAnalyzer, TFix, DefaultVerifier> { TestCode = source, FixedCode = fixedSource }).RunAsync();
+
+    private static T Configure<T>(T test)
+        where T : AnalyzerTest<DefaultVerifier>
     {
-        var test = new CSharpAnalyzerTest<ArenaDeclarationAnalyzer, DefaultVerifier>
-        {
-            TestCode = source,
-            ReferenceAssemblies = new ReferenceAssemblies("net10.0"),
-        };
+        test.ReferenceAssemblies = new ReferenceAssemblies("net10.0");
         test.TestState.AdditionalReferences.AddRange(TestCompilation.References);
         // The hooks fixtures implement IExtentHooks, whose members take pointers.
         test.SolutionTransforms.Add(static (solution, projectId) =>
             solution.WithProjectCompilationOptions(
                 projectId,
                 ((CSharpCompilationOptions)solution.GetProject(projectId)!.CompilationOptions!).WithAllowUnsafe(true)));
-        return test.RunAsync();
+        return test;
     }
 }
