@@ -19,8 +19,8 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ArenaTypeShape = Error(
         DiagnosticIds.ArenaTypeShape,
         Usage,
-        title: "An [Arena] type must be a non-static, non-generic, non-abstract class",
-        message: "'{0}' is {1}; declare the arena as a plain (non-static, non-generic, non-abstract) class outside generic types");
+        title: "An [Arena] type must be a non-static, non-generic, non-abstract class, not a record",
+        message: "'{0}' is {1}; declare the arena as a plain class (not static, generic, abstract or a record) outside generic types");
 
     public static readonly DiagnosticDescriptor SizeClassParameters = Error(
         DiagnosticIds.SizeClassParameters,

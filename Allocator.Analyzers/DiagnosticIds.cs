@@ -9,7 +9,7 @@ public static class DiagnosticIds
     /// <summary>An [Arena] type, or a type containing it, is not partial.</summary>
     public const string ArenaTypeNotPartial = "ALLOC1001";
 
-    /// <summary>An [Arena] type is static, generic or abstract.</summary>
+    /// <summary>An [Arena] type is static, generic, abstract or a record.</summary>
     public const string ArenaTypeShape = "ALLOC1002";
 
     /// <summary>Size-class exponents out of range or inconsistent.</summary>

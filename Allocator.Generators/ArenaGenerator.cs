@@ -51,7 +51,7 @@ public sealed class ArenaGenerator : IIncrementalGenerator
         var containing = new System.Collections.Generic.List<ContainingTypeSpec>();
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
         {
-            containing.Insert(0, new ContainingTypeSpec(Keyword(outer), outer.Name));
+            containing.Insert(0, new ContainingTypeSpec(Modifiers(outer), Keyword(outer), outer.Name));
         }
 
         var ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
@@ -64,6 +64,10 @@ public sealed class ArenaGenerator : IIncrementalGenerator
             declaration.Settings,
             declaration.HooksTypeName);
     }
+
+    // Repeated on the generated part so that it agrees with the user's declaration of the struct.
+    private static string Modifiers(INamedTypeSymbol type) =>
+        (type.TypeKind == TypeKind.Struct && type.IsReadOnly ? "readonly " : string.Empty) + (type.IsRefLikeType ? "ref " : string.Empty);
 
     private static string Keyword(INamedTypeSymbol type) => type switch
     {

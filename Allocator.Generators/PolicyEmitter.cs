@@ -23,7 +23,7 @@ internal static class PolicyEmitter
 
         foreach (var outer in spec.ContainingTypes)
         {
-            w.Open($"partial {outer.Keyword} {outer.Name}");
+            w.Open($"{outer.Modifiers}partial {outer.Keyword} {outer.Name}");
         }
 
         w.Open($"partial class {spec.TypeName}");

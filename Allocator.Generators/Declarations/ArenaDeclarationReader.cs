@@ -159,6 +159,7 @@ internal static class ArenaDeclarationReader
         var shape = type.IsStatic ? "static"
             : type.IsAbstract ? "abstract"
             : type.IsGenericType ? "generic"
+            : type.IsRecord ? "a record"
             : null;
         for (var outer = type.ContainingType; shape is null && outer is not null; outer = outer.ContainingType)
         {

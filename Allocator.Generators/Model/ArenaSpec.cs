@@ -18,5 +18,8 @@ internal sealed record ArenaSpec(
     ArenaSettings Settings,
     string? HooksTypeName);
 
-/// <summary>One enclosing type: its declaration keyword ("class", "record struct", ...) and name.</summary>
-internal sealed record ContainingTypeSpec(string Keyword, string Name);
+/// <summary>
+/// One enclosing type: the modifiers every partial part must repeat ("readonly ref " or empty),
+/// its declaration keyword ("class", "record struct", ...) and its name.
+/// </summary>
+internal sealed record ContainingTypeSpec(string Modifiers, string Keyword, string Name);

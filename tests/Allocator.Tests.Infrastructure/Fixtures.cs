@@ -49,6 +49,10 @@ public static partial class Fixtures
             using Allocator;
             [Arena] public abstract partial class {|ALLOC1002:AbstractArena|};
             """),
+        ("ALLOC1002", "Record", """
+            using Allocator;
+            [Arena] public sealed partial record {|ALLOC1002:RecordArena|};
+            """),
         ("ALLOC1002", "NestedInGeneric", """
             using Allocator;
             public partial class Outer<T>

@@ -78,12 +78,24 @@ public static class ValidDeclarations
         {
             internal static partial class Outer
             {
-                internal partial record struct Middle
+                internal readonly partial record struct Middle
                 {
                     [Arena(DirtyDecayMs = 0)]
                     internal sealed partial class InnerArena;
                 }
             }
+        }
+        """;
+
+    public const string NestedInRefStruct = """
+        using Allocator;
+
+        namespace Demo;
+
+        internal readonly ref partial struct Span
+        {
+            [Arena]
+            internal sealed partial class SpanArena;
         }
         """;
 
@@ -112,6 +124,7 @@ public static class ValidDeclarations
         [nameof(GuardsOff)] = GuardsOff,
         [nameof(CustomHooks)] = CustomHooks,
         [nameof(Nested)] = Nested,
+        [nameof(NestedInRefStruct)] = NestedInRefStruct,
         [nameof(GlobalNamespace)] = GlobalNamespace,
     };
 }

@@ -5,7 +5,7 @@ namespace Demo.Nested
 {
     partial class Outer
     {
-        partial record struct Middle
+        readonly partial record struct Middle
         {
             partial class InnerArena
             {
