@@ -70,6 +70,15 @@ internal static class DiagnosticDescriptors
         title: "The size-class parameters yield more classes than the size index can number",
         message: "Too many size classes on '{0}': {1}");
 
+    public static readonly DiagnosticDescriptor ConfigurationWithoutArena = new(
+        DiagnosticIds.ConfigurationWithoutArena,
+        "An arena configuration attribute is used without [Arena]",
+        "[{0}] on '{1}' has no effect without [Arena]; add [Arena] to the class or remove [{0}]",
+        Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        helpLinkUri: DocsBase + DiagnosticIds.ConfigurationWithoutArena + ".md");
+
     private static DiagnosticDescriptor Error(string id, string category, string title, string message) => new(
         id,
         title,

@@ -35,4 +35,7 @@ public static class DiagnosticIds
 
     /// <summary>More size classes than the size index can number.</summary>
     public const string TooManySizeClasses = "ALLOC1010";
+
+    /// <summary>[SizeClasses], [Guards] or [ExtentHooks] on a type without [Arena]: it has no effect.</summary>
+    public const string ConfigurationWithoutArena = "ALLOC1011";
 }

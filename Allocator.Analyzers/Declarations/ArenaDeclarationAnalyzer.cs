@@ -7,7 +7,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Allocator.Analyzers.Declarations;
 
 /// <summary>
-/// Reports invalid [Arena] declarations (ALLOC1001-ALLOC1010), using the same reader and rules
+/// Reports invalid [Arena] declarations (ALLOC1001-ALLOC1011), using the same reader and rules
 /// the generator uses to decide that it emits nothing for them.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -24,7 +24,8 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.ExtentMaxActiveFitOutOfRange,
         DiagnosticDescriptors.HooksNotExtentHooks,
         DiagnosticDescriptors.HooksNotConstructible,
-        DiagnosticDescriptors.TooManySizeClasses);
+        DiagnosticDescriptors.TooManySizeClasses,
+        DiagnosticDescriptors.ConfigurationWithoutArena);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -49,6 +50,7 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         ReportContainedArena(context, type, arenaAttribute);
         if (ArenaAttributeOf(type, arenaAttribute) is not { } arena)
         {
+            ReportConfigurationWithoutArena(context, type);
             return;
         }
 
@@ -82,6 +84,24 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
             declaration.Identifier.GetLocation(),
             type.Name,
             $"'{nested.Name}', which it contains"));
+    }
+
+    /// <summary>ALLOC1011 on each configuration attribute of a type that has no [Arena].</summary>
+    private static void ReportConfigurationWithoutArena(SymbolAnalysisContext context, INamedTypeSymbol type)
+    {
+        foreach (var attribute in type.GetAttributes())
+        {
+            var name = ArenaDeclarationReader.AllocatorAttributeName(attribute);
+            if (name is KnownTypeNames.SizeClassesAttributeName or KnownTypeNames.GuardsAttributeName or KnownTypeNames.ExtentHooksAttributeName
+                && attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken) is { } syntax)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.ConfigurationWithoutArena,
+                    syntax.GetLocation(),
+                    name!.Substring(0, name.Length - "Attribute".Length),
+                    type.Name));
+            }
+        }
     }
 
     private static INamedTypeSymbol? FirstNestedArena(INamedTypeSymbol type, INamedTypeSymbol arenaAttribute)

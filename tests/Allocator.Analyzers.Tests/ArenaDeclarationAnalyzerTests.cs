@@ -61,11 +61,19 @@ public sealed class ArenaDeclarationAnalyzerTests
             [Arena, ExtentHooks(typeof(StructHooks))] public sealed partial class B;
             """);
 
+    // Without [Arena] the values are not checked (nothing uses them); ALLOC1011 says so instead.
     [Fact]
-    public Task Attributes_without_Arena_are_not_checked() =>
+    public Task Configuration_without_Arena_is_a_warning_and_its_values_are_not_checked() =>
         AnalyzerTest.VerifyAsync("""
             using Allocator;
-            [Guards(SmallEvery = -1)] public sealed class NotAnArena;
+            [{|ALLOC1011:Guards(SmallEvery = -1)|}] public sealed class NotAnArena;
+            """);
+
+    [Fact]
+    public Task ALLOC1011_not_reported_with_Arena() =>
+        AnalyzerTest.VerifyAsync("""
+            using Allocator;
+            [Arena, SizeClasses, Guards] public sealed partial class Configured;
             """);
 
     [Fact]

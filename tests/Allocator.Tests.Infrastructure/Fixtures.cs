@@ -136,6 +136,11 @@ public static partial class Fixtures
             }
             [Arena, ExtentHooks({|ALLOC1009:typeof(AbstractHooks)|})] public sealed partial class BadHooks;
             """),
+        ("ALLOC1011", "SizeClassesWithoutArena", """
+            using Allocator;
+            [{|ALLOC1011:SizeClasses(LgPage = 16)|}, {|ALLOC1011:ExtentHooks(typeof(object))|}]
+            public sealed partial class Forgotten;
+            """),
     ];
 
     /// <summary>Removes analyzer markup, leaving plain C#.</summary>
