@@ -73,8 +73,9 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
     /// <summary>ALLOC1001 on a type that is not partial but contains an [Arena] type.</summary>
     private static void ReportContainedArena(SymbolAnalysisContext context, INamedTypeSymbol type, INamedTypeSymbol arenaAttribute)
     {
-        if (ArenaDeclarationReader.FirstNonPartialDeclaration(type, context.CancellationToken) is not { } declaration
-            || FirstNestedArena(type, arenaAttribute) is not { } nested)
+        // Nested types are rare, so look for a nested arena before reading any syntax.
+        if (FirstNestedArena(type, arenaAttribute) is not { } nested
+            || ArenaDeclarationReader.FirstNonPartialDeclaration(type, context.CancellationToken) is not { } declaration)
         {
             return;
         }
