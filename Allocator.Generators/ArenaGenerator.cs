@@ -55,7 +55,10 @@ public sealed class ArenaGenerator : IIncrementalGenerator
         }
 
         var ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
-        var fullName = string.Join(".", new[] { ns }.Concat(containing.Select(static c => c.Name)).Concat(new[] { type.Name }).Where(static n => n is not null));
+        // Metadata-style: '+' separates nested types, so even erroneous code with a namespace N.A
+        // and a nested N+A cannot make AddSource throw on a repeated hint name.
+        var typePath = string.Join("+", containing.Select(static c => c.Name).Concat(new[] { type.Name }));
+        var fullName = ns is null ? typePath : ns + "." + typePath;
         return new ArenaSpec(
             fullName + ".g.cs",
             ns,

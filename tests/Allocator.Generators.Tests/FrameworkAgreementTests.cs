@@ -20,7 +20,7 @@ public sealed class FrameworkAgreementTests
     [Theory]
     [InlineData(nameof(ValidDeclarations.GuardsOn), "Demo.GuardedArena.g.cs")]
     [InlineData(nameof(ValidDeclarations.CustomHooks), "Demo.HookedArena.g.cs")]
-    [InlineData(nameof(ValidDeclarations.Nested), "Demo.Nested.Outer.Middle.InnerArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.Nested), "Demo.Nested.Outer+Middle+InnerArena.g.cs")]
     public Task Official_harness_generates_the_snapshot(string name, string hintName)
     {
         var test = new CSharpSourceGeneratorTest<ArenaGenerator, DefaultVerifier>

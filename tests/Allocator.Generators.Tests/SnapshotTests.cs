@@ -13,8 +13,8 @@ public sealed class SnapshotTests
     [InlineData(nameof(ValidDeclarations.GuardsOn), ValidDeclarations.GuardsOn, "Demo.GuardedArena.g.cs")]
     [InlineData(nameof(ValidDeclarations.GuardsOff), ValidDeclarations.GuardsOff, "Demo.UnguardedArena.g.cs")]
     [InlineData(nameof(ValidDeclarations.CustomHooks), ValidDeclarations.CustomHooks, "Demo.HookedArena.g.cs")]
-    [InlineData(nameof(ValidDeclarations.Nested), ValidDeclarations.Nested, "Demo.Nested.Outer.Middle.InnerArena.g.cs")]
-    [InlineData(nameof(ValidDeclarations.NestedInRefStruct), ValidDeclarations.NestedInRefStruct, "Demo.Span.SpanArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.Nested), ValidDeclarations.Nested, "Demo.Nested.Outer+Middle+InnerArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.NestedInRefStruct), ValidDeclarations.NestedInRefStruct, "Demo.Span+SpanArena.g.cs")]
     [InlineData(nameof(ValidDeclarations.GlobalNamespace), ValidDeclarations.GlobalNamespace, "GlobalArena.g.cs")]
     public void Emitted_file_matches_snapshot_and_compiles_cleanly(string name, string source, string hintName)
     {
@@ -30,6 +30,18 @@ public sealed class SnapshotTests
         Assert.True(diagnostics.Length == 0, TestCompilation.Describe(diagnostics));
 
         SnapshotAssert.Match(generated.SourceText.ToString(), GeneratorHarness.SnapshotDirectory, $"{nameof(SnapshotTests)}.{name}");
+    }
+
+    [Fact]
+    public void Hint_names_stay_distinct_when_dotted_names_collide()
+    {
+        // Only erroneous code (CS0101) can produce this pair, but the generator must not throw on it.
+        var (result, _) = GeneratorHarness.Run(
+            "namespace N { [Allocator.Arena] internal sealed partial class A; }",
+            "internal partial class N { [Allocator.Arena] internal sealed partial class A; }");
+
+        Assert.Null(result.Exception);
+        Assert.Equal(["N+A.g.cs", "N.A.g.cs"], result.GeneratedSources.Select(static s => s.HintName).Order(System.StringComparer.Ordinal).ToArray());
     }
 
     [Fact]
