@@ -77,6 +77,17 @@ internal unsafe struct CacheBin
     /// <summary>How many <see cref="FlushTo"/> calls removed items.</summary>
     public readonly ulong FlushCount => _flushCount;
 
+    /// <summary>Whether <paramref name="item"/> is cached (a linear scan, for debug checks).</summary>
+    public readonly bool Contains(void* item)
+    {
+        for (void** p = _head; p < _end; p++)
+        {
+            if (*p == item) return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Takes the most recently cached item.</summary>
     /// <param name="item">The item, or null when the bin is empty.</param>
     /// <returns>False when the bin is empty.</returns>

@@ -8,15 +8,18 @@ namespace Allocator.Arenas;
 
 /// <summary>
 /// Which regions of a slab are in use (jemalloc's slab bitmap): one bit per region, for slabs
-/// of up to <see cref="MaxBits"/> regions, stored inline (an unmanaged struct inside the slab's
-/// native metadata).
+/// of up to <see cref="MaxBits"/> regions, stored inline in exactly 64 bytes so that it fits the
+/// slab-data union of <c>Edata</c>, as jemalloc keeps <c>e_slab_data</c> inside <c>edata_t</c>.
 /// </summary>
 /// <remarks>
 /// <para>A set bit means the region is allocated; a clear bit means it is free. Allocation is
 /// <see cref="FindFirstAndSet"/> (the lowest free region, which keeps a slab's live regions packed
 /// toward its start), and freeing is <see cref="Unset"/>.</para>
-/// <para>The bits past <see cref="BitCount"/> are kept set, so that searching for a clear bit never
-/// needs a bound check: they look like regions that are always allocated.</para>
+/// <para>The bitmap holds only the bits: the region count belongs to the bin (its nregs) and the
+/// count of free regions to the edata (<c>FreeRegions</c>). The bits past the region count given to
+/// <see cref="Init"/> are kept set, so that searching for a clear bit never needs a bound: they look
+/// like regions that are always allocated. For the same reason a caller must check a region index
+/// against its region count before <see cref="TryUnset"/>: a padding bit reads as allocated.</para>
 /// <para>Not thread-safe: the owning bin's lock guards it.</para>
 /// </remarks>
 [StructLayout(LayoutKind.Sequential)]
@@ -28,8 +31,6 @@ internal unsafe struct SlabBitmap
     private const int WordCount = MaxBits / 64;
 
     private fixed ulong _words[WordCount];
-    private int _bitCount;
-    private int _setCount;
 
     /// <summary>Prepares a bitmap of <paramref name="bitCount"/> regions, all free.</summary>
     /// <param name="bitCount">The number of regions, 1 to <see cref="MaxBits"/>.</param>
@@ -37,8 +38,6 @@ internal unsafe struct SlabBitmap
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bitCount);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(bitCount, MaxBits);
-        _bitCount = bitCount;
-        _setCount = 0;
         int fullWords = bitCount >> 6;
         int tailBits = bitCount & 63;
         for (int i = 0; i < WordCount; i++)
@@ -48,28 +47,13 @@ internal unsafe struct SlabBitmap
         }
     }
 
-    /// <summary>The number of regions tracked.</summary>
-    public readonly int BitCount => _bitCount;
-
-    /// <summary>The number of allocated regions.</summary>
-    public readonly int SetCount => _setCount;
-
-    /// <summary>The number of free regions.</summary>
-    public readonly int UnsetCount => _bitCount - _setCount;
-
-    /// <summary>True when every region is allocated.</summary>
-    public readonly bool IsFull => _setCount == _bitCount;
-
-    /// <summary>True when no region is allocated.</summary>
-    public readonly bool IsEmpty => _setCount == 0;
-
-    /// <summary>Tells whether region <paramref name="bit"/> is allocated.</summary>
-    /// <param name="bit">A region index below <see cref="BitCount"/>.</param>
+    /// <summary>Tells whether region <paramref name="bit"/> is allocated (padding bits read as allocated).</summary>
+    /// <param name="bit">A bit index below <see cref="MaxBits"/>.</param>
     /// <returns>True when allocated.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool IsSet(int bit)
     {
-        Debug.Assert((uint)bit < (uint)_bitCount);
+        Debug.Assert((uint)bit < MaxBits);
         // C# masks a ulong shift count to its low 6 bits, so 1UL << bit is the bit within its word.
         return (_words[bit >> 6] & (1UL << bit)) != 0;
     }
@@ -79,31 +63,27 @@ internal unsafe struct SlabBitmap
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int FindFirstAndSet()
     {
-        if (_setCount == _bitCount)
+        // The padding is set, so the first clear bit found is always a real region.
+        for (int word = 0; word < WordCount; word++)
         {
-            return -1;
+            ulong free = ~_words[word];
+            if (free != 0)
+            {
+                int bit = BitOperations.TrailingZeroCount(free);
+                _words[word] |= 1UL << bit;
+                return (word << 6) | bit;
+            }
         }
 
-        // Not full, so some word below the padding has a clear bit and the loop ends before WordCount.
-        int word = 0;
-        ulong free;
-        while ((free = ~_words[word]) == 0)
-        {
-            word++;
-        }
-
-        int bit = BitOperations.TrailingZeroCount(free);
-        _words[word] |= 1UL << bit;
-        _setCount++;
-        return (word << 6) | bit;
+        return -1;
     }
 
     /// <summary>Finds the lowest free region at or after <paramref name="from"/> without allocating it (jemalloc's <c>bitmap_ffu</c>).</summary>
-    /// <param name="from">The first region index to consider, 0 to <see cref="BitCount"/>.</param>
+    /// <param name="from">The first region index to consider, 0 to <see cref="MaxBits"/>.</param>
     /// <returns>The region index, or -1 when every region from there on is allocated.</returns>
     public readonly int FindFirstUnset(int from = 0)
     {
-        Debug.Assert((uint)from <= (uint)_bitCount);
+        Debug.Assert((uint)from <= MaxBits);
         int word = from >> 6;
         if (word >= WordCount)
         {
@@ -126,36 +106,56 @@ internal unsafe struct SlabBitmap
     }
 
     /// <summary>Marks region <paramref name="bit"/> allocated; it must be free.</summary>
-    /// <param name="bit">A region index below <see cref="BitCount"/>.</param>
+    /// <param name="bit">A region index below the region count.</param>
     public void Set(int bit)
     {
         Debug.Assert(!IsSet(bit), "The region is already allocated.");
         _words[bit >> 6] |= 1UL << bit;
-        _setCount++;
     }
 
     /// <summary>Marks region <paramref name="bit"/> free; it must be allocated.</summary>
-    /// <param name="bit">A region index below <see cref="BitCount"/>.</param>
+    /// <param name="bit">A region index below the region count.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Unset(int bit)
     {
         Debug.Assert(IsSet(bit), "The region is already free (double free).");
         _words[bit >> 6] &= ~(1UL << bit);
-        _setCount--;
     }
 
     /// <summary>Marks region <paramref name="bit"/> free if it is allocated, for callers that check frees (double-free detection).</summary>
-    /// <param name="bit">A region index below <see cref="BitCount"/>.</param>
-    /// <returns>False when the region was already free; nothing changes then.</returns>
+    /// <param name="bit">A region index; the caller checks it against the region count, since padding bits read as allocated.</param>
+    /// <returns>False when the region was already free or <paramref name="bit"/> is outside 0 to <see cref="MaxBits"/> - 1; nothing changes then.</returns>
     public bool TryUnset(int bit)
     {
-        if ((uint)bit >= (uint)_bitCount || !IsSet(bit))
+        if ((uint)bit >= MaxBits || !IsSet(bit))
         {
             return false;
         }
 
         _words[bit >> 6] &= ~(1UL << bit);
-        _setCount--;
         return true;
+    }
+
+    /// <summary>Counts the allocated regions among the first <paramref name="bitCount"/>, for consistency checks (not a hot path).</summary>
+    /// <param name="bitCount">The region count given to <see cref="Init"/>, 0 to <see cref="MaxBits"/>.</param>
+    /// <returns>The number of set bits below <paramref name="bitCount"/>.</returns>
+    public readonly int CountSet(int bitCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bitCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bitCount, MaxBits);
+        int fullWords = bitCount >> 6;
+        int count = 0;
+        for (int i = 0; i < fullWords; i++)
+        {
+            count += BitOperations.PopCount(_words[i]);
+        }
+
+        int tailBits = bitCount & 63;
+        if (tailBits != 0)
+        {
+            count += BitOperations.PopCount(_words[fullWords] & ((1UL << tailBits) - 1));
+        }
+
+        return count;
     }
 }

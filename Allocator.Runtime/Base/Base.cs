@@ -71,13 +71,15 @@ public sealed unsafe class Base : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            // First fit over the blocks, newest first: remainders of old blocks still serve small requests.
+            // Best fit over the blocks: the one with the least room that still fits, so the remainders
+            // of old blocks serve small requests and new blocks stay whole for large ones.
+            Block* best = null;
             for (Block* b = _blocks; b != null; b = b->Next)
             {
-                void* p = TryBump(b, size, alignment);
-                if (p != null) return p;
+                if (Fits(b, size, alignment) && (best == null || b->End - b->Cursor < best->End - best->Cursor)) best = b;
             }
 
+            if (best != null) return TryBump(best, size, alignment);
             Block* fresh = MapBlock(size, alignment);
             return fresh == null ? null : TryBump(fresh, size, alignment);
         }
@@ -94,10 +96,16 @@ public sealed unsafe class Base : IDisposable
         return e;
     }
 
-    private void* TryBump(Block* b, nuint size, nuint alignment)
+    private static bool Fits(Block* b, nuint size, nuint alignment)
     {
         byte* start = (byte*)(((nuint)b->Cursor + alignment - 1) & ~(alignment - 1));
-        if (start < b->Cursor || start > b->End || (nuint)(b->End - start) < size) return null;
+        return start >= b->Cursor && start <= b->End && (nuint)(b->End - start) >= size;
+    }
+
+    private void* TryBump(Block* b, nuint size, nuint alignment)
+    {
+        if (!Fits(b, size, alignment)) return null;
+        byte* start = (byte*)(((nuint)b->Cursor + alignment - 1) & ~(alignment - 1));
         byte* oldTouched = PageCeiling(b->Cursor);
         b->Cursor = start + size;
         byte* newTouched = PageCeiling(b->Cursor);
@@ -110,7 +118,9 @@ public sealed unsafe class Base : IDisposable
     {
         nuint page = Pages.PageSize;
         nuint header = (nuint)sizeof(Block);
-        nuint need = header + size + (alignment > 16 ? alignment : 0);
+        // The block starts at least page-aligned (or at the alignment, when larger), so the first
+        // allocation starts at the header rounded up to the alignment.
+        nuint need = ((header + alignment - 1) & ~(alignment - 1)) + size;
         if (need < size) return null;
         nuint blockSize = need > _nextBlockSize ? PageCeiling(need) : _nextBlockSize;
         nuint blockAlignment = alignment > page ? alignment : page;

@@ -46,6 +46,9 @@ public unsafe struct Edata
     [FieldOffset(64)] internal Edata* LruNext;
     [FieldOffset(72)] internal Edata* LruPrev;
 
+    /// <summary>Which regions of a slab are allocated; shares space with the LRU links, which only free extents use.</summary>
+    [FieldOffset(64)] internal Arenas.SlabBitmap SlabBitmap;
+
     /// <summary>First usable byte (after the left guard page of a two-sided guarded extent).</summary>
     public readonly void* Address => _address;
 

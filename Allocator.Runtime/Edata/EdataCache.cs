@@ -5,15 +5,16 @@ using System.Threading;
 namespace Allocator.Extents;
 
 /// <summary>
-/// Recycles <see cref="Edata"/> structs (jemalloc's edata_cache): freed ones go on a list under a
-/// lock, and only an empty list costs a new one from <see cref="Base"/>.
+/// Recycles <see cref="Edata"/> structs (jemalloc's edata_cache): freed ones go into a heap under a
+/// lock, the oldest (lowest edata serial number) reused first so that metadata stays packed in the
+/// oldest base blocks; only an empty cache costs a new one from <see cref="Base"/>.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
 public sealed unsafe class EdataCache
 {
     private readonly Base _base;
     private readonly Lock _lock = new();
-    private Edata* _free;
+    private EdataHeap<EsnThenPointer> _free;
     private long _count;
 
     /// <summary>Creates a cache that draws new structs from <paramref name="base"/>.</summary>
@@ -31,10 +32,10 @@ public sealed unsafe class EdataCache
     {
         lock (_lock)
         {
-            Edata* e = _free;
+            Edata* e = _free.First;
             if (e != null)
             {
-                _free = e->HeapNext;
+                _free.Remove(e);
                 _count--;
                 return e;
             }
@@ -48,8 +49,7 @@ public sealed unsafe class EdataCache
     {
         lock (_lock)
         {
-            edata->HeapNext = _free;
-            _free = edata;
+            _free.Insert(edata);
             _count++;
         }
     }

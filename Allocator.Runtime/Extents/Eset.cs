@@ -18,7 +18,7 @@ public sealed unsafe class Eset
 {
     private struct Bin
     {
-        public EdataHeap Heap;
+        public EdataHeap<SerialThenAddress> Heap;
         public long Extents;
         public long Bytes;
     }

@@ -105,7 +105,10 @@ public sealed unsafe class Rtree : IDisposable
     {
         nuint page = Pages.PageSize;
         ulong* e = null;
-        for (nuint a = (nuint)first; a <= (nuint)last; a += page)
+        // Count pages rather than compare addresses, so a range ending at the top page cannot wrap.
+        nuint count = ((nuint)last - (nuint)first) / page + 1;
+        nuint a = (nuint)first;
+        for (nuint i = 0; i < count; i++, a += page)
         {
             // Only the first page and each leaf boundary need a tree walk.
             if (e == null || (a & (nuint)(LeafSpan - 1)) == 0)

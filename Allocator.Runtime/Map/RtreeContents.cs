@@ -48,7 +48,7 @@ public readonly unsafe struct RtreeContents
     /// <summary>Packs contents into a leaf word.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Encode(in RtreeContents c) =>
-        ((ulong)(uint)c.SizeIndex << 48) | ((ulong)c.Edata & PointerMask) | ((ulong)c.State << 2) |
+        ((ulong)(c.SizeIndex & 0xFF) << 48) | ((ulong)c.Edata & PointerMask) | ((ulong)c.State << 2) |
         (c.IsHead ? 2UL : 0UL) | (c.IsSlab ? 1UL : 0UL);
 
     /// <summary>Unpacks a leaf word.</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Threading;
@@ -7,41 +8,370 @@ namespace Allocator.Extents;
 
 /// <summary>
 /// The classic page allocator (jemalloc's pac): serves extents from the dirty, muzzy and retained
-/// caches, grows retained address space geometrically, and hands freed extents to the dirty cache.
+/// caches, grows retained address space geometrically, and moves freed pages through
+/// dirty → muzzy → retained on the decay schedule.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed unsafe class ClassicPageAllocator
+public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
 {
-    /// <summary>Creates the allocator over the given shard context.</summary>
-    public ClassicPageAllocator(ExtentContext context)
+    /// <summary>Decay work below this many pages is not worth waking a background purger for.</summary>
+    public const ulong DeferredPurgeThresholdPages = 1024;
+
+    private readonly SanBump _sanBump = new();
+    private readonly DecayClock _clock;
+    private readonly Decay _dirtyDecay;
+    private readonly Decay _muzzyDecay;
+
+    /// <summary>Creates the allocator over the given shard context; decay times are the context's.</summary>
+    public ClassicPageAllocator(ExtentContext context, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(context);
+        CheckDecayMs(context.DirtyDecayMs, "dirtyDecayMs");
+        CheckDecayMs(context.MuzzyDecayMs, "muzzyDecayMs");
         Context = context;
+        _clock = new DecayClock(time ?? TimeProvider.System);
+        long now = _clock.NowNs();
+        _dirtyDecay = new Decay(now, context.DirtyDecayMs);
+        _muzzyDecay = new Decay(now, context.MuzzyDecayMs);
+    }
+
+    /// <summary>How eagerly a decay pass purges.</summary>
+    public enum Eagerness
+    {
+        /// <summary>Only advance the epoch; purging is left to a background purger.</summary>
+        Never,
+
+        /// <summary>Purge when an epoch advanced (application threads, no background purger).</summary>
+        OnEpochAdvance,
+
+        /// <summary>Purge down to the limit whenever above it (the background purger).</summary>
+        Always,
     }
 
     /// <summary>The extents, caches and hooks this allocator works on.</summary>
     public ExtentContext Context { get; }
 
-    /// <summary>
-    /// An extent of <paramref name="size"/> bytes (a page multiple) aligned to
-    /// <paramref name="alignment"/>: recycled dirty, then muzzy, then retained or newly mapped.
-    /// </summary>
-    /// <returns>An active, committed extent, or null when no memory could be had.</returns>
+    /// <summary>The clock decay reads.</summary>
+    public TimeProvider TimeProvider => _clock.TimeProvider;
+
+    /// <summary>The schedule of the dirty cache.</summary>
+    public Decay DirtyDecay => _dirtyDecay;
+
+    /// <summary>The schedule of the muzzy cache.</summary>
+    public Decay MuzzyDecay => _muzzyDecay;
+
+    /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">The size is zero or not a page multiple, or the alignment is not a power of two.</exception>
-    public Edata* Alloc(nuint size, nuint alignment, bool zero)
+    public Edata* Alloc(nuint size, nuint alignment, bool zero, bool guarded, bool frequentReuse)
+    {
+        CheckRequest(Context, size, alignment);
+        Edata* e = null;
+        // Guarded large extents are never cached (they would only be reused by an exact fit), so
+        // they skip the caches; guarded slabs come back from the guarded sets.
+        if (!guarded || frequentReuse) e = AllocReal(size, alignment, zero, guarded);
+        if (e == null && guarded) e = AllocNewGuarded(size, alignment, zero, frequentReuse);
+        return e;
+    }
+
+    private Edata* AllocReal(nuint size, nuint alignment, bool zero, bool guarded)
     {
         ExtentContext ctx = Context;
-        CheckRequest(ctx, size, alignment);
-        Edata* e = ExtentOps.Alloc(ctx, ctx.Dirty, null, size, alignment, zero, guarded: false);
+        Edata* e = ExtentOps.Alloc(ctx, ctx.Dirty, null, size, alignment, zero, guarded);
         // With a muzzy decay time of 0 the muzzy cache is always empty: skip its lock.
-        if (e == null && ctx.MuzzyDecayMs != 0) e = ExtentOps.Alloc(ctx, ctx.Muzzy, null, size, alignment, zero, guarded: false);
+        if (e == null && ctx.MuzzyDecayMs != 0) e = ExtentOps.Alloc(ctx, ctx.Muzzy, null, size, alignment, zero, guarded);
         if (e == null)
         {
-            e = ExtentOps.AllocGrow(ctx, null, size, alignment, zero, guarded: false);
-            if (e != null) ctx.Stats.AddMapped((long)size);
+            e = ExtentOps.AllocGrow(ctx, null, size, alignment, zero, guarded);
+            if (e != null) ctx.Stats.AddMapped((long)e->Size);
         }
 
         return e;
+    }
+
+    private Edata* AllocNewGuarded(nuint size, nuint alignment, bool zero, bool frequentReuse)
+    {
+        ExtentContext ctx = Context;
+        // Slabs are cut from a bump region with a guard page after each: one mprotect per slab.
+        if (frequentReuse && SanBump.IsSupported(ctx)) return _sanBump.Alloc(ctx, size, zero);
+
+        nuint guardedSize = size + 2 * ctx.Page;
+        if (guardedSize < size) return null;
+        Edata* e = AllocReal(guardedSize, ctx.Page, zero, guarded: false);
+        if (e == null) return null;
+        if (!Guards.GuardPages(ctx, e, left: true, right: true, remap: true))
+        {
+            // Guards are a sample, not a promise: without them the caller still gets its memory.
+            Free(e);
+            return AllocReal(size, alignment, zero, guarded: false);
+        }
+
+        ctx.Stats.AddMapped(-2 * (long)ctx.Page);
+        return e;
+    }
+
+    /// <summary>An unguarded extent; see <see cref="Alloc(nuint, nuint, bool, bool, bool)"/>.</summary>
+    public Edata* Alloc(nuint size, nuint alignment, bool zero) => Alloc(size, alignment, zero, guarded: false, frequentReuse: false);
+
+    /// <inheritdoc/>
+    public int AllocBatch(nuint size, Span<nint> results)
+    {
+        for (int i = 0; i < results.Length; i++)
+        {
+            Edata* e = Alloc(size, Context.Page, zero: false);
+            if (e == null) return i;
+            results[i] = (nint)e;
+        }
+
+        return results.Length;
+    }
+
+    /// <inheritdoc/>
+    public bool Expand([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, bool zero)
+    {
+        ExtentContext ctx = Context;
+        Debug.Assert(newSize > oldSize && e->Size == oldSize && !e->IsGuarded);
+        nuint amount = newSize - oldSize;
+        Edata* trail = ExtentOps.Alloc(ctx, ctx.Dirty, e, amount, ctx.Page, zero, guarded: false);
+        if (trail == null) trail = ExtentOps.Alloc(ctx, ctx.Muzzy, e, amount, ctx.Page, zero, guarded: false);
+        if (trail == null)
+        {
+            trail = ExtentOps.AllocGrow(ctx, e, amount, ctx.Page, zero, guarded: false);
+            if (trail != null) ctx.Stats.AddMapped((long)amount);
+        }
+
+        if (trail == null) return false;
+        if (!ExtentOps.MergeWrapper(ctx, e, trail))
+        {
+            Free(trail);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public bool Shrink([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize)
+    {
+        Debug.Assert(newSize < oldSize && e->Size == oldSize && !e->IsGuarded);
+        Edata* trail = ExtentOps.SplitWrapper(Context, e, newSize, oldSize - newSize);
+        if (trail == null) return false;
+        ExtentOps.Dalloc(Context, Context.Dirty, trail);
+        HandleDeferredWork();
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void Free([AcquiredExtent] Edata* e)
+    {
+        Dalloc(e);
+        HandleDeferredWork();
+    }
+
+    /// <inheritdoc/>
+    public void FreeBatch(ReadOnlySpan<nint> extents)
+    {
+        foreach (nint e in extents) Dalloc((Edata*)e);
+        HandleDeferredWork();
+    }
+
+    private void Dalloc(Edata* e)
+    {
+        // Only guarded slabs are worth caching guarded; a guarded large extent would only ever be
+        // reused by an exact fit, so its guards come off now and it joins the ordinary caches.
+        if (e->IsGuarded && !e->IsSlab) Unguard(e);
+        e->IsSlab = false;
+        ExtentOps.Dalloc(Context, Context.Dirty, e);
+    }
+
+    // Every extent unguarded here has guards on both sides: guarded large extents always do, and
+    // slabs only come right-guarded from the bump region, which needs retain with the default
+    // hooks, where dalloc refuses and slabs stay guarded until destroy.
+    private void Unguard(Edata* e)
+    {
+        ExtentContext ctx = Context;
+        Debug.Assert(!e->IsSlab || !SanBump.IsSupported(ctx));
+        nuint before = e->Size;
+        Guards.UnguardPages(ctx, e, left: true, right: true);
+        ctx.Stats.AddMapped((long)(e->Size - before));
+    }
+
+    /// <inheritdoc/>
+    public long TimeUntilDeferredWork()
+    {
+        long dirty = TimeUntilPurge(_dirtyDecay, Context.Dirty);
+        return dirty == 0 ? 0 : Math.Min(dirty, TimeUntilPurge(_muzzyDecay, Context.Muzzy));
+    }
+
+    private static long TimeUntilPurge(Decay decay, Ecache ecache)
+    {
+        // A contended lock means somebody is deciding right now: report "due" rather than wait.
+        if (!decay.Lock.TryEnter()) return 0;
+        try
+        {
+            return decay.NsUntilPurge(ecache.Npages, DeferredPurgeThresholdPages);
+        }
+        finally
+        {
+            decay.Lock.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Purges everything now (jemalloc's arena purge): dirty pages go straight to retained (or are
+    /// unmapped without retain), then muzzy ones.
+    /// </summary>
+    public void PurgeAll()
+    {
+        DecayAll(_dirtyDecay, Context.Dirty, fully: true);
+        DecayAll(_muzzyDecay, Context.Muzzy, fully: true);
+    }
+
+    /// <summary>
+    /// One decay pass over both caches, as a tick or the background purger runs it. Returns without
+    /// waiting when another thread holds a decay lock, unless <paramref name="waitForLock"/> is set.
+    /// </summary>
+    public void Decay(Eagerness eagerness, bool waitForLock = false)
+    {
+        DecayOne(_dirtyDecay, Context.Dirty, eagerness, waitForLock);
+        DecayOne(_muzzyDecay, Context.Muzzy, eagerness, waitForLock);
+    }
+
+    /// <summary>Changes a decay time at run time: -1 never, 0 at once, or milliseconds. The backlog restarts.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The time is below -1 or above <see cref="Extents.Decay.MaxDecayMs"/>.</exception>
+    public void SetDecayMs(ExtentState state, long decayMs)
+    {
+        CheckDecayMs(decayMs, nameof(decayMs));
+        (Decay decay, Ecache ecache) = state switch
+        {
+            ExtentState.Dirty => (_dirtyDecay, Context.Dirty),
+            ExtentState.Muzzy => (_muzzyDecay, Context.Muzzy),
+            _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Only the dirty and muzzy caches decay."),
+        };
+        using (decay.Lock.EnterScope())
+        {
+            decay.Reinit(_clock.NowNs(), decayMs);
+            if (state == ExtentState.Dirty) Context.DirtyDecayMs = decayMs;
+            else Context.MuzzyDecayMs = decayMs;
+            MaybeDecayPurge(decay, ecache, Eagerness.OnEpochAdvance);
+        }
+    }
+
+    /// <summary>
+    /// Returns all address space to the hooks. Every extent must have been freed; dirty and muzzy
+    /// ones are purged first.
+    /// </summary>
+    public void Destroy()
+    {
+        PurgeAll();
+        ExtentContext ctx = Context;
+        _sanBump.Destroy(ctx);
+        Edata* e;
+        while ((e = ExtentOps.Evict(ctx, ctx.Retained, 0)) != null)
+        {
+            // Seed commit: retained guarded slabs must lose their guard before the mapping goes, or
+            // the guard page would outlive the arena.
+            if (e->IsGuarded) Guards.UnguardPagesPreDestroy(ctx, e);
+            ExtentOps.DestroyWrapper(ctx, e);
+        }
+    }
+
+    private void HandleDeferredWork()
+    {
+        // A decay time of 0 means freed pages do not linger at all.
+        if (_dirtyDecay.DecayMs == 0) DecayOne(_dirtyDecay, Context.Dirty, Eagerness.Always, waitForLock: true);
+        if (_muzzyDecay.DecayMs == 0 && Context.Muzzy.Npages != 0) DecayOne(_muzzyDecay, Context.Muzzy, Eagerness.Always, waitForLock: true);
+    }
+
+    private void DecayOne(Decay decay, Ecache ecache, Eagerness eagerness, bool waitForLock)
+    {
+        if (waitForLock) decay.Lock.Enter();
+        else if (!decay.Lock.TryEnter()) return;
+        try
+        {
+            MaybeDecayPurge(decay, ecache, eagerness);
+        }
+        finally
+        {
+            decay.Lock.Exit();
+        }
+    }
+
+    private void DecayAll(Decay decay, Ecache ecache, bool fully)
+    {
+        using (decay.Lock.EnterScope()) DecayToLimit(decay, ecache, fully, 0, ecache.Npages);
+    }
+
+    // Decay lock held.
+    private void MaybeDecayPurge(Decay decay, Ecache ecache, Eagerness eagerness)
+    {
+        long ms = decay.DecayMs;
+        if (ms <= 0)
+        {
+            if (ms == 0) DecayToLimit(decay, ecache, fully: false, 0, ecache.Npages);
+            return;
+        }
+
+        nuint npages = ecache.Npages;
+        bool advanced = decay.MaybeAdvanceEpoch(_clock.NowNs(), npages);
+        ulong limit = decay.NpagesLimit;
+        if ((eagerness == Eagerness.Always || (advanced && eagerness == Eagerness.OnEpochAdvance)) && npages > limit)
+            DecayToLimit(decay, ecache, fully: false, (nuint)limit, npages - (nuint)limit);
+    }
+
+    // Decay lock held on entry and exit; dropped while purging so epochs can advance meanwhile.
+    private void DecayToLimit(Decay decay, Ecache ecache, bool fully, nuint limit, nuint max)
+    {
+        if (decay.Purging || max == 0) return;
+        decay.Purging = true;
+        decay.Lock.Exit();
+        try
+        {
+            var stash = new List<nint>();
+            nuint stashed = 0;
+            Edata* e;
+            while (stashed < max && (e = ExtentOps.Evict(Context, ecache, limit)) != null)
+            {
+                stash.Add((nint)e);
+                stashed += e->Size / Context.Page;
+            }
+
+            DecayStashed(ecache, fully, stash);
+        }
+        finally
+        {
+            decay.Lock.Enter();
+            decay.Purging = false;
+        }
+    }
+
+    private void DecayStashed(Ecache ecache, bool fully, List<nint> stash)
+    {
+        if (stash.Count == 0) return;
+        ExtentContext ctx = Context;
+        bool tryMuzzy = !fully && ctx.MuzzyDecayMs != 0;
+        long pages = 0, unmapped = 0;
+        foreach (nint handle in stash)
+        {
+            var e = (Edata*)handle;
+            pages += (long)(e->Size / ctx.Page);
+            if (ecache == ctx.Dirty && tryMuzzy && ctx.Hooks.PurgeLazy(e->Base, e->Size, 0, e->Size, ctx.ArenaIndex))
+            {
+                ExtentOps.Dalloc(ctx, ctx.Muzzy, e);
+                continue;
+            }
+
+            // Unmapping needs the guards off first; with retain the extent stays guarded when retained.
+            if (e->IsGuarded && !ctx.DallocWillFail) Unguard(e);
+            unmapped += (long)e->Size;
+            ExtentOps.DallocWrapper(ctx, e);
+        }
+
+        ExtentStats s = ctx.Stats;
+        bool dirty = ecache == ctx.Dirty;
+        Interlocked.Increment(ref dirty ? ref s.DirtyPurges : ref s.MuzzyPurges);
+        Interlocked.Add(ref dirty ? ref s.DirtyPurgeCalls : ref s.MuzzyPurgeCalls, stash.Count);
+        Interlocked.Add(ref dirty ? ref s.DirtyPurgedPages : ref s.MuzzyPurgedPages, pages);
+        s.AddMapped(-unmapped);
     }
 
     private static void CheckRequest(ExtentContext ctx, nuint size, nuint alignment)
@@ -54,87 +384,9 @@ public sealed unsafe class ClassicPageAllocator
             throw new ArgumentOutOfRangeException(nameof(size), size, $"An extent cannot exceed {ctx.PageClasses.LargeMaxClass} bytes.");
     }
 
-    /// <summary>
-    /// Grows an active extent in place by taking its forward neighbor from the dirty, muzzy or
-    /// retained cache. False, with nothing changed, when that cannot be done.
-    /// </summary>
-    public bool Expand([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, bool zero)
+    private static void CheckDecayMs(long decayMs, string name)
     {
-        ExtentContext ctx = Context;
-        Debug.Assert(newSize > oldSize && e->Size == oldSize && !e->IsGuarded);
-        nuint amount = newSize - oldSize;
-        long mappedAdd = 0;
-        Edata* trail = ExtentOps.Alloc(ctx, ctx.Dirty, e, amount, ctx.Page, zero, guarded: false);
-        if (trail == null) trail = ExtentOps.Alloc(ctx, ctx.Muzzy, e, amount, ctx.Page, zero, guarded: false);
-        if (trail == null)
-        {
-            trail = ExtentOps.AllocGrow(ctx, e, amount, ctx.Page, zero, guarded: false);
-            mappedAdd = (long)amount;
-        }
-
-        if (trail == null) return false;
-        if (!ExtentOps.MergeWrapper(ctx, e, trail))
-        {
-            ctx.Stats.AddMapped(mappedAdd);
-            Free(trail);
-            return false;
-        }
-
-        ctx.Stats.AddMapped(mappedAdd);
-        return true;
-    }
-
-    /// <summary>Shrinks an active extent in place; the cut-off tail goes to the dirty cache.</summary>
-    public bool Shrink([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize)
-    {
-        Debug.Assert(newSize < oldSize && e->Size == oldSize && !e->IsGuarded);
-        Edata* trail = ExtentOps.SplitWrapper(Context, e, newSize, oldSize - newSize);
-        if (trail == null) return false;
-        ExtentOps.Dalloc(Context, Context.Dirty, trail);
-        return true;
-    }
-
-    /// <summary>Frees an active extent into the dirty cache.</summary>
-    public void Free([AcquiredExtent] Edata* e) => ExtentOps.Dalloc(Context, Context.Dirty, e);
-
-    /// <summary>
-    /// Purges everything now: dirty and muzzy extents are unmapped, or (with retain) purged and kept
-    /// as retained address space.
-    /// </summary>
-    public void PurgeAll()
-    {
-        Drain(Context.Dirty, ref Context.Stats.DirtyPurges, ref Context.Stats.DirtyPurgeCalls, ref Context.Stats.DirtyPurgedPages);
-        Drain(Context.Muzzy, ref Context.Stats.MuzzyPurges, ref Context.Stats.MuzzyPurgeCalls, ref Context.Stats.MuzzyPurgedPages);
-    }
-
-    private void Drain(Ecache ecache, ref long purges, ref long calls, ref long pages)
-    {
-        ExtentContext ctx = Context;
-        long extents = 0, purged = 0;
-        Edata* e;
-        while ((e = ExtentOps.Evict(ctx, ecache, 0)) != null)
-        {
-            extents++;
-            purged += (long)(e->Size / ctx.Page);
-            ctx.Stats.AddMapped(-(long)e->Size);
-            ExtentOps.DallocWrapper(ctx, e);
-        }
-
-        if (extents == 0) return;
-        Interlocked.Increment(ref purges);
-        Interlocked.Add(ref calls, extents);
-        Interlocked.Add(ref pages, purged);
-    }
-
-    /// <summary>
-    /// Returns all address space to the hooks. Every extent must have been freed; dirty and muzzy
-    /// ones are purged first.
-    /// </summary>
-    public void Destroy()
-    {
-        PurgeAll();
-        ExtentContext ctx = Context;
-        Edata* e;
-        while ((e = ExtentOps.Evict(ctx, ctx.Retained, 0)) != null) ExtentOps.DestroyWrapper(ctx, e);
+        if (!Extents.Decay.IsValidDecayMs(decayMs))
+            throw new ArgumentOutOfRangeException(name, decayMs, $"A decay time is -1 (never), 0 (at once) or a number of milliseconds up to {Extents.Decay.MaxDecayMs}.");
     }
 }

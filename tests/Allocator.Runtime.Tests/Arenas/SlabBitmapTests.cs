@@ -9,10 +9,10 @@ namespace Allocator.Tests.Arenas;
 public sealed unsafe class SlabBitmapTests
 {
     [Fact]
-    public void Is_a_fixed_inline_block()
+    public void Fits_the_64_byte_slab_data_union_of_edata()
     {
-        // Eight words of bits plus two counts: nothing points outside the slab metadata.
-        Assert.Equal(72, sizeof(SlabBitmap));
+        // Eight words of bits and nothing else: it lives in Edata's 64-byte union at offset 64.
+        Assert.Equal(64, sizeof(SlabBitmap));
     }
 
     [Theory]
@@ -27,8 +27,7 @@ public sealed unsafe class SlabBitmapTests
     {
         SlabBitmap map = default;
         map.Init(bits);
-        Assert.Equal(bits, map.BitCount);
-        Assert.True(map.IsEmpty);
+        Assert.Equal(0, map.CountSet(bits));
         Assert.Equal(0, map.FindFirstUnset());
         for (int i = 0; i < bits; i++)
         {
@@ -37,12 +36,10 @@ public sealed unsafe class SlabBitmapTests
             Assert.True(map.IsSet(i));
         }
 
-        Assert.True(map.IsFull);
-        Assert.Equal(bits, map.SetCount);
-        Assert.Equal(0, map.UnsetCount);
+        Assert.Equal(bits, map.CountSet(bits));
         Assert.Equal(-1, map.FindFirstAndSet());
         Assert.Equal(-1, map.FindFirstUnset());
-        Assert.Equal(bits, map.SetCount);
+        Assert.Equal(bits, map.CountSet(bits));
     }
 
     [Fact]
@@ -58,7 +55,7 @@ public sealed unsafe class SlabBitmapTests
         map.Unset(250);
         map.Unset(70);
         map.Unset(130);
-        Assert.Equal(3, map.UnsetCount);
+        Assert.Equal(297, map.CountSet(300));
         Assert.Equal(70, map.FindFirstUnset());
         Assert.Equal(130, map.FindFirstUnset(71));
         Assert.Equal(250, map.FindFirstUnset(131));
@@ -71,16 +68,35 @@ public sealed unsafe class SlabBitmapTests
     }
 
     [Fact]
-    public void TryUnset_catches_double_frees_and_bad_indices()
+    public void TryUnset_catches_double_frees_and_out_of_range_indices()
     {
         SlabBitmap map = default;
         map.Init(10);
         map.Set(3);
         Assert.True(map.TryUnset(3));
         Assert.False(map.TryUnset(3));
-        Assert.False(map.TryUnset(10));
         Assert.False(map.TryUnset(-1));
-        Assert.True(map.IsEmpty);
+        Assert.False(map.TryUnset(SlabBitmap.MaxBits));
+        Assert.False(map.TryUnset(int.MinValue));
+        Assert.Equal(0, map.CountSet(10));
+    }
+
+    [Fact]
+    public void Padding_reads_as_allocated_and_is_not_counted()
+    {
+        // The region count lives with the caller, which bounds indices by it before TryUnset.
+        SlabBitmap map = default;
+        map.Init(10);
+        for (int i = 10; i < SlabBitmap.MaxBits; i++)
+        {
+            Assert.True(map.IsSet(i));
+        }
+
+        Assert.Equal(0, map.CountSet(10));
+        Assert.Equal(0, map.CountSet(0));
+        Assert.Equal(SlabBitmap.MaxBits - 10, map.CountSet(SlabBitmap.MaxBits));
+        Assert.Throws<ArgumentOutOfRangeException>(() => map.CountSet(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => map.CountSet(SlabBitmap.MaxBits + 1));
     }
 
     [Fact]
@@ -92,7 +108,8 @@ public sealed unsafe class SlabBitmapTests
         map.Init(512);
         map.FindFirstAndSet();
         map.Init(5);
-        Assert.True(map.IsEmpty);
+        Assert.Equal(0, map.CountSet(5));
+        Assert.Equal(SlabBitmap.MaxBits - 5, map.CountSet(SlabBitmap.MaxBits));
         Assert.Equal(0, map.FindFirstAndSet());
     }
 
@@ -151,9 +168,8 @@ public sealed unsafe class SlabBitmapTests
                     }
 
                     Assert.Equal(allocated.Contains(bit), map->IsSet(bit));
-                    Assert.Equal(allocated.Count, map->SetCount);
-                    Assert.Equal(bits - allocated.Count, map->UnsetCount);
-                    Assert.Equal(allocated.Count == bits, map->IsFull);
+                    Assert.Equal(allocated.Count, map->CountSet(bits));
+                    Assert.Equal(allocated.Count == bits, map->FindFirstUnset() == -1);
                 }
 
                 for (int i = 0; i < bits; i++)

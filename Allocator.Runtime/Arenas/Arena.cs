@@ -1,0 +1,143 @@
+using System;
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace Allocator;
+
+/// <summary>
+/// A native-memory arena: jemalloc's small (slab) and large allocations with per-thread caches,
+/// on pages it gets from the OS and gives back over time. Create one with <see cref="Create"/>, or
+/// declare one with <c>[Arena]</c> and let the source generator specialize it.
+/// </summary>
+/// <remarks>
+/// Allocation and free are thread-safe and lock-free on a thread-cache hit. <see cref="Reset"/> and
+/// <see cref="Dispose"/> must not run while another thread uses the arena, and invalidate every
+/// pointer it handed out.
+/// </remarks>
+public abstract unsafe class Arena : IDisposable
+{
+    // Live arenas by index, so a dead thread's cache can be flushed into the arena it belongs to.
+    private static readonly Arena?[] s_live = new Arena?[Extents.Edata.NoArena];
+
+    static Arena() => Arenas.ThreadCaches.OnThreadExit = OnThreadExit;
+
+    private protected Arena()
+    {
+    }
+
+    /// <summary>Identity of this arena object (indices are reused, ids never).</summary>
+    internal abstract long Id { get; }
+
+    /// <summary>Flushes and frees a dead thread's cache block (ThreadCaches.ListLock held).</summary>
+    internal abstract void FlushOnThreadExit(nint cache);
+
+    private protected static void Register(Arena arena)
+    {
+        lock (Arenas.ThreadCaches.ListLock) s_live[arena.Index] = arena;
+    }
+
+    // ThreadCaches.ListLock held.
+    private protected static void Unregister(Arena arena) => s_live[arena.Index] = null;
+
+    private static void OnThreadExit(nint handle)
+    {
+        var tc = (Arenas.ThreadCache*)handle;
+        Arena? owner = tc->Orphaned == 0 ? s_live[tc->ArenaIndex] : null;
+        if (owner != null && owner.Id == tc->ArenaId) owner.FlushOnThreadExit(handle);
+        else Arenas.ThreadCache.Free(tc);
+    }
+
+    /// <summary>Creates an arena configured at run time.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    public static Arena Create(ArenaOptions? options = null) => new Arena<RuntimeArenaPolicy>(options ?? new ArenaOptions());
+
+    /// <summary>The arena's index (reused after it is disposed).</summary>
+    public abstract uint Index { get; }
+
+    /// <summary>The largest size <see cref="Allocate"/> can serve.</summary>
+    public abstract nuint MaxSize { get; }
+
+    /// <summary>Allocates <paramref name="size"/> bytes (at least 1), aligned to at least 8 or 16 bytes depending on the size class.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The size exceeds <see cref="MaxSize"/>.</exception>
+    /// <exception cref="OutOfMemoryException">No memory could be had.</exception>
+    public abstract void* Allocate(nuint size);
+
+    /// <summary>Allocates <paramref name="size"/> bytes, or returns null when that is impossible (no exception).</summary>
+    public abstract void* TryAllocate(nuint size);
+
+    /// <summary>Allocates <paramref name="size"/> bytes that read as zero.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The size exceeds <see cref="MaxSize"/>.</exception>
+    /// <exception cref="OutOfMemoryException">No memory could be had.</exception>
+    public abstract void* AllocateZeroed(nuint size);
+
+    /// <summary>Allocates <paramref name="size"/> bytes aligned to <paramref name="alignment"/> (a power of two).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The alignment is not a power of two, or the size is too large.</exception>
+    /// <exception cref="OutOfMemoryException">No memory could be had.</exception>
+    public abstract void* AllocateAligned(nuint size, nuint alignment);
+
+    /// <summary>
+    /// Resizes a block, in place when its size class allows or its neighbors are free, otherwise by
+    /// moving it. A null <paramref name="pointer"/> allocates.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The pointer is not a live block of this arena.</exception>
+    /// <exception cref="OutOfMemoryException">No memory could be had; the block is unchanged.</exception>
+    public abstract void* Reallocate(void* pointer, nuint newSize);
+
+    /// <summary>Frees a block. Null is ignored.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// The pointer is not a live block of this arena (foreign, interior, or freed twice); the arena is unchanged.
+    /// </exception>
+    public abstract void Free(void* pointer);
+
+    /// <summary>
+    /// Frees a block whose requested (or usable) size the caller knows, skipping the lookup of its
+    /// size class for small blocks. A wrong size is caught only with debug checks on.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The pointer is not a live block of this arena (where detectable).</exception>
+    public abstract void FreeSized(void* pointer, nuint size);
+
+    /// <summary>The usable size of a live block (its size class).</summary>
+    /// <exception cref="InvalidOperationException">The pointer is not a live block of this arena.</exception>
+    public abstract nuint UsableSize(void* pointer);
+
+    /// <summary>Returns dirty and muzzy pages to the OS now.</summary>
+    public abstract void Purge();
+
+    /// <summary>Frees every block at once, keeping the mappings for reuse. Every pointer becomes invalid.</summary>
+    public abstract void Reset();
+
+    /// <summary>A snapshot of the arena's statistics.</summary>
+    public abstract ArenaStats GetStats();
+
+    /// <summary>Walks all metadata and throws <see cref="InvalidOperationException"/> on the first broken invariant.</summary>
+    /// <remarks>Use in tests and diagnostics while no other thread uses the arena.</remarks>
+    public abstract void Validate();
+
+    /// <summary>Releases every mapping, guard page and metadata block. Every pointer becomes invalid.</summary>
+    public abstract void Dispose();
+
+    /// <summary>Allocates an array of <paramref name="length"/> elements (contents undefined).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The length is negative or the byte size overflows.</exception>
+    /// <exception cref="OutOfMemoryException">No memory could be had.</exception>
+    public Span<T> AllocateArray<T>(int length) where T : unmanaged
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        nuint bytes = checked((nuint)length * (nuint)sizeof(T));
+        return new Span<T>(Allocate(bytes == 0 ? 1 : bytes), length);
+    }
+
+    /// <summary>Frees an array from <see cref="AllocateArray{T}"/>.</summary>
+    /// <exception cref="InvalidOperationException">The span does not start a live block of this arena.</exception>
+    public void FreeArray<T>(Span<T> array) where T : unmanaged =>
+        FreeSized(Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(array)), (nuint)(array.Length * sizeof(T)) is 0 ? 1 : (nuint)(array.Length * sizeof(T)));
+
+    /// <summary>Rents a block of at least <paramref name="minimumLength"/> bytes as <see cref="IMemoryOwner{T}"/>; dispose it to free the block.</summary>
+    public IMemoryOwner<byte> Rent(int minimumLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(minimumLength);
+        return new ArenaMemoryOwner(this, minimumLength);
+    }
+
+    /// <summary>A <see cref="MemoryPool{T}"/> that rents from this arena.</summary>
+    public MemoryPool<byte> AsMemoryPool() => new ArenaMemoryPool(this);
+}

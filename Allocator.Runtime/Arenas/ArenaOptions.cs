@@ -1,0 +1,91 @@
+using System;
+using Allocator.Extents;
+using Allocator.Sizing;
+
+namespace Allocator;
+
+/// <summary>
+/// The configuration of an arena created at run time with <see cref="Arena.Create"/>. Defaults equal
+/// jemalloc 5.3's on 64-bit Linux; a generated arena takes the same knobs from attributes instead.
+/// </summary>
+public sealed record ArenaOptions
+{
+    /// <summary>Keep freed address space (retained) instead of unmapping it. Default true.</summary>
+    public bool Retain { get; init; } = true;
+
+    /// <summary>Milliseconds for freed (dirty) pages to be lazily purged: -1 never, 0 at once. Default 10 s.</summary>
+    public long DirtyDecayMs { get; init; } = 10_000;
+
+    /// <summary>Milliseconds for lazily purged (muzzy) pages to be released: -1 never, 0 at once. Default 0.</summary>
+    public long MuzzyDecayMs { get; init; }
+
+    /// <summary>Freed extents at least this large are purged at once (unless a decay time is -1). Default 8 MiB.</summary>
+    public long OversizeThreshold { get; init; } = 8 << 20;
+
+    /// <summary>A cached dirty extent is never split for a request 2^this times smaller. Default 6.</summary>
+    public int LgExtentMaxActiveFit { get; init; } = 6;
+
+    /// <summary>Log2 of the smallest size-class spacing. Default 4 (16 bytes).</summary>
+    public int LgQuantum { get; init; } = 4;
+
+    /// <summary>Log2 of the page size the classes are computed for; must equal the OS page. Default: the OS page.</summary>
+    public int LgPage { get; init; } = System.Numerics.BitOperations.Log2((uint)Environment.SystemPageSize);
+
+    /// <summary>Log2 of the number of size classes per doubling. Default 2.</summary>
+    public int LgGroup { get; init; } = 2;
+
+    /// <summary>Log2 of the smallest size class. Default 3 (8 bytes).</summary>
+    public int LgTinyMin { get; init; } = 3;
+
+    /// <summary>Surround every N-th slab with guard pages (1 = all, 0 = none). Default 0.</summary>
+    public int GuardSmallEvery { get; init; }
+
+    /// <summary>Surround every N-th large allocation with guard pages (1 = all, 0 = none). Default 0.</summary>
+    public int GuardLargeEvery { get; init; }
+
+    /// <summary>Give each thread a cache of recently freed regions (no lock on a cache hit). Default true.</summary>
+    public bool ThreadCache { get; init; } = true;
+
+    /// <summary>The largest size the thread cache keeps. Default 32 KiB.</summary>
+    public long ThreadCacheMax { get; init; } = 32 << 10;
+
+    /// <summary>Check every free at once (double frees of small regions are caught immediately). Default false.</summary>
+    public bool DebugChecks { get; init; }
+
+    /// <summary>The hooks that supply address space; null for the OS.</summary>
+    public IExtentHooks? Hooks { get; init; }
+
+    /// <summary>The clock decay reads; null for the system clock.</summary>
+    public TimeProvider? TimeProvider { get; init; }
+
+    /// <summary>Purge on a background thread of the arena's own instead of on allocating threads. Default false.</summary>
+    public bool BackgroundPurge { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (!Decay.IsValidDecayMs(DirtyDecayMs))
+            throw new ArgumentOutOfRangeException(nameof(DirtyDecayMs), DirtyDecayMs, $"A decay time is -1 (never), 0 (at once) or milliseconds up to {Decay.MaxDecayMs}.");
+        if (!Decay.IsValidDecayMs(MuzzyDecayMs))
+            throw new ArgumentOutOfRangeException(nameof(MuzzyDecayMs), MuzzyDecayMs, $"A decay time is -1 (never), 0 (at once) or milliseconds up to {Decay.MaxDecayMs}.");
+        if (!SizeClasses.TryValidate(LgQuantum, LgPage, LgGroup, LgTinyMin, out string? parameter, out string? error))
+            throw new ArgumentOutOfRangeException(ToPropertyName(parameter), error);
+        if (1L << LgPage != Environment.SystemPageSize)
+            throw new ArgumentOutOfRangeException(nameof(LgPage), LgPage, $"The size classes must be computed for the OS page ({Environment.SystemPageSize} bytes).");
+        if ((1L << LgPage) / (1L << LgTinyMin) > 512)
+            throw new ArgumentOutOfRangeException(nameof(LgTinyMin), LgTinyMin, "A slab of this page size would hold more than 512 of the smallest regions; raise LgTinyMin.");
+        if (OversizeThreshold < 1L << LgPage)
+            throw new ArgumentOutOfRangeException(nameof(OversizeThreshold), OversizeThreshold, "The oversize threshold must be at least a page.");
+        if (LgExtentMaxActiveFit is < 0 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(LgExtentMaxActiveFit), LgExtentMaxActiveFit, "Must be between 0 and 64.");
+        if (GuardSmallEvery < 0)
+            throw new ArgumentOutOfRangeException(nameof(GuardSmallEvery), GuardSmallEvery, "A guard sampling count is 0 (off) or positive.");
+        if (GuardLargeEvery < 0)
+            throw new ArgumentOutOfRangeException(nameof(GuardLargeEvery), GuardLargeEvery, "A guard sampling count is 0 (off) or positive.");
+        if (ThreadCacheMax is < 0 or > 8 << 20)
+            throw new ArgumentOutOfRangeException(nameof(ThreadCacheMax), ThreadCacheMax, "The thread cache holds sizes up to at most 8 MiB.");
+    }
+
+    private static string ToPropertyName(string? parameter) =>
+        string.IsNullOrEmpty(parameter) ? "SizeClasses" : char.ToUpperInvariant(parameter[0]) + parameter.Substring(1);
+}

@@ -1,0 +1,849 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+using Allocator.Arenas;
+using Allocator.Extents;
+using Allocator.Os;
+using Allocator.Sizing;
+
+namespace Allocator;
+
+/// <summary>
+/// The arena core, compiled by the JIT once per policy struct: every <typeparamref name="TPolicy"/>
+/// member is a constant for generated policies, so paths a policy turns off (thread cache, debug
+/// checks, decay ticks) are not in its copy of the code. Arenas configured at run time use
+/// <see cref="RuntimeArenaPolicy"/> and read the same knobs from the instance.
+/// </summary>
+/// <typeparam name="TPolicy">The compile-time configuration.</typeparam>
+[SkipLocalsInit]
+public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArenaPolicy
+{
+    private const int LargeCacheCapacity = 20;
+    private const int TicksPerDecay = 64;
+    private const ulong InThreadCache = 1;
+
+    private static long s_nextId;
+
+    private readonly PageAllocator _pa;
+    private readonly Rtree _tree;
+    private readonly uint _index;
+    private readonly long _id;
+    private readonly SizeClasses _classes;
+    private readonly byte* _sizeToIndex;
+    private readonly ulong* _indexToSize;
+    private readonly uint* _regionSize;
+    private readonly uint* _divMagic;
+    private readonly Bin[] _bins;
+    private readonly int _binCount;
+    private readonly int _cachedClasses;
+    private readonly int[] _cacheCapacities;
+    private readonly ulong _lookupMax, _smallMax, _largeMax;
+    private readonly nuint _page;
+    private readonly bool _threadCache, _debugChecks, _decays;
+    private readonly Lock _largeLock = new();
+    private readonly long[] _largeAllocs, _largeFrees, _largeCurrent;
+    private Edata* _large;
+    private ThreadCache* _caches;
+    private long _uncachedTicks;
+    private ulong _key;
+    private volatile bool _disposed;
+
+    /// <summary>Creates an arena with the policy's settings (a generated arena's constructor calls this).</summary>
+    public Arena()
+        : this(FromPolicy())
+    {
+    }
+
+    /// <summary>Creates an arena with <paramref name="options"/>; the policy's constants still win where it is not runtime-configured.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    public Arena(ArenaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _threadCache = options.ThreadCache;
+        _debugChecks = options.DebugChecks;
+        _decays = options.DirtyDecayMs != -1 || options.MuzzyDecayMs != -1;
+        _page = Pages.PageSize;
+        _classes = SizeClassesCache.Get(options.LgQuantum, options.LgPage, options.LgGroup, options.LgTinyMin);
+        _index = ArenaIndices.Rent();
+        _id = Interlocked.Increment(ref s_nextId);
+        try
+        {
+            _pa = new PageAllocator(_index, new PageAllocatorOptions
+            {
+                Hooks = options.Hooks,
+                Retain = options.Retain,
+                DirtyDecayMs = options.DirtyDecayMs,
+                MuzzyDecayMs = options.MuzzyDecayMs,
+                OversizeThreshold = options.OversizeThreshold,
+                LgExtentMaxActiveFit = options.LgExtentMaxActiveFit,
+                GuardSmallEvery = options.GuardSmallEvery,
+                GuardLargeEvery = options.GuardLargeEvery,
+                TimeProvider = options.TimeProvider,
+                PageClasses = _classes,
+            });
+        }
+        catch
+        {
+            ArenaIndices.Return(_index);
+            throw;
+        }
+
+        _tree = _pa.Context.Map.Tree;
+        _binCount = _classes.BinCount;
+        _lookupMax = _classes.LookupMaxClass;
+        _smallMax = _classes.SmallMaxClass;
+        _largeMax = _classes.LargeMaxClass;
+
+        // The hot tables live in this arena's metadata: stable addresses, nothing for the GC to scan.
+        Base b = _pa.Base;
+        int lookupLength = _classes.SizeToIndexTableLength;
+        _sizeToIndex = (byte*)Check(b.Allocate((nuint)lookupLength, 64));
+        for (int i = 0; i < lookupLength; i++) _sizeToIndex[i] = _classes.SizeToIndexTableEntry(i);
+        _indexToSize = (ulong*)Check(b.Allocate((nuint)(sizeof(ulong) * _classes.Count), 64));
+        for (int i = 0; i < _classes.Count; i++) _indexToSize[i] = _classes.IndexToSize(i);
+        _regionSize = (uint*)Check(b.Allocate((nuint)(sizeof(uint) * _binCount), 64));
+        _divMagic = (uint*)Check(b.Allocate((nuint)(sizeof(uint) * _binCount), 64));
+        _bins = new Bin[_binCount];
+        for (int i = 0; i < _binCount; i++)
+        {
+            BinInfo info = _classes.GetBin(i);
+            _bins[i] = new Bin(info);
+            _regionSize[i] = (uint)info.RegionSize;
+            _divMagic[i] = info.Div.Magic;
+        }
+
+        _cachedClasses = options.ThreadCacheMax < 8 ? 0 : _classes.SizeToIndex((ulong)options.ThreadCacheMax) + 1;
+        if (_cachedClasses > _classes.Count) _cachedClasses = _classes.Count;
+        _cacheCapacities = new int[_cachedClasses];
+        for (int i = 0; i < _cachedClasses; i++)
+        {
+            // jemalloc's defaults: twice a slab's regions, between 20 and 200; 20 for large classes.
+            _cacheCapacities[i] = i < _binCount ? Math.Clamp(2 * _classes.GetBin(i).RegionsPerSlab, 20, 200) : LargeCacheCapacity;
+        }
+
+        int largeCount = _classes.Count - _binCount;
+        _largeAllocs = new long[largeCount];
+        _largeFrees = new long[largeCount];
+        _largeCurrent = new long[largeCount];
+        _key = NextKey();
+        Register(this);
+        if (options.BackgroundPurge) _pa.StartBackgroundPurge();
+    }
+
+    /// <inheritdoc/>
+    public override uint Index => _index;
+
+    /// <inheritdoc/>
+    public override nuint MaxSize => (nuint)_largeMax;
+
+    /// <summary>The page allocator behind the arena (for diagnostics and the address-space picture).</summary>
+    public PageAllocator PageAllocator => _pa;
+
+    internal override long Id => _id;
+
+    private bool UseThreadCache => TPolicy.IsRuntimeConfigured ? _threadCache : TPolicy.ThreadCache;
+
+    private bool DebugChecks => TPolicy.IsRuntimeConfigured ? _debugChecks : TPolicy.DebugChecks;
+
+    private bool Decays => TPolicy.IsRuntimeConfigured ? _decays : TPolicy.DirtyDecayMs != -1 || TPolicy.MuzzyDecayMs != -1;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void* Allocate(nuint size)
+    {
+        if (size <= _lookupMax && UseThreadCache)
+        {
+            ThreadCache* tc = ThreadCaches.Get(_index, _key);
+            if (tc != null && tc->Bins[_sizeToIndex[(size + 7) >> 3]].TryPop(out void* p)) return p;
+        }
+
+        return AllocateSlow(size, zero: false, throwOnFailure: true);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void* TryAllocate(nuint size)
+    {
+        if (size <= _lookupMax && UseThreadCache)
+        {
+            ThreadCache* tc = ThreadCaches.Get(_index, _key);
+            if (tc != null && tc->Bins[_sizeToIndex[(size + 7) >> 3]].TryPop(out void* p)) return p;
+        }
+
+        return AllocateSlow(size, zero: false, throwOnFailure: false);
+    }
+
+    /// <inheritdoc/>
+    public override void* AllocateZeroed(nuint size)
+    {
+        void* p = AllocateSlow(size, zero: true, throwOnFailure: true);
+        return p;
+    }
+
+    /// <inheritdoc/>
+    public override void* AllocateAligned(nuint size, nuint alignment)
+    {
+        if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "The alignment must be a power of two.");
+        ulong usable = _classes.SizeAlignToUsable(Math.Max(size, 1), alignment, 0);
+        if (usable == 0 || usable > _largeMax)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"{size} bytes aligned to {alignment} exceed the largest size class ({_largeMax} bytes).");
+        if (usable <= _smallMax && alignment <= _page) return Allocate((nuint)usable);
+        int index = _classes.SizeToIndex(usable);
+        void* p = AllocateLarge((nuint)usable, index, alignment < _page ? _page : alignment, zero: false);
+        return p != null ? p : throw OutOfMemory((nuint)usable);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Free(void* pointer)
+    {
+        if (pointer == null) return;
+        ulong* element = _tree.Element(pointer, initMissing: false);
+        if (element != null)
+        {
+            RtreeContents c = RtreeContents.Decode(*element);
+            Edata* e = c.Edata;
+            if (e != null && c.State == ExtentState.Active && e->ArenaIndex == _index)
+            {
+                int index = c.SizeIndex;
+                if (c.IsSlab)
+                {
+                    uint offset = (uint)((byte*)pointer - (byte*)e->Address);
+                    uint region = (uint)(((ulong)offset * _divMagic[index]) >> 32);
+                    if (region * _regionSize[index] == offset)
+                    {
+                        if (UseThreadCache && !DebugChecks && index < _cachedClasses)
+                        {
+                            ThreadCache* tc = ThreadCaches.Get(_index, _key);
+                            if (tc != null && tc->Bins[index].TryPush(pointer)) return;
+                        }
+
+                        FreeSmallSlow(e, pointer, index);
+                        return;
+                    }
+                }
+                else if (pointer == e->Address && index != Edata.NoSizeIndex)
+                {
+                    FreeLarge(e, index);
+                    return;
+                }
+            }
+        }
+
+        throw NotOwned(pointer);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void FreeSized(void* pointer, nuint size)
+    {
+        if (size <= _lookupMax && pointer != null && UseThreadCache && !DebugChecks)
+        {
+            ThreadCache* tc = ThreadCaches.Get(_index, _key);
+            if (tc != null && tc->Bins[_sizeToIndex[(size + 7) >> 3]].TryPush(pointer)) return;
+        }
+
+        Free(pointer);
+    }
+
+    /// <inheritdoc/>
+    public override nuint UsableSize(void* pointer)
+    {
+        Edata* e = Lookup(pointer, out int index, out _);
+        Debug.Assert(e != null);
+        return (nuint)_indexToSize[index];
+    }
+
+    /// <inheritdoc/>
+    public override void* Reallocate(void* pointer, nuint newSize)
+    {
+        if (pointer == null) return Allocate(newSize);
+        if (newSize == 0) newSize = 1;
+        Edata* e = Lookup(pointer, out int oldIndex, out bool slab);
+        if (newSize > _largeMax)
+            throw new ArgumentOutOfRangeException(nameof(newSize), newSize, $"{newSize} bytes exceed the largest size class ({_largeMax} bytes).");
+        int newIndex = _classes.SizeToIndex(newSize);
+        if (newIndex == oldIndex) return pointer;
+        if (!slab && newIndex >= _binCount && !e->IsGuarded && TryResizeLarge(e, oldIndex, newIndex)) return pointer;
+
+        void* moved = Allocate(newSize);
+        ulong oldUsable = _indexToSize[oldIndex];
+        Buffer.MemoryCopy(pointer, moved, (long)newSize, (long)Math.Min(oldUsable, newSize));
+        Free(pointer);
+        return moved;
+    }
+
+    /// <inheritdoc/>
+    public override void Purge()
+    {
+        ThrowIfDisposed();
+        _pa.PurgeAll();
+    }
+
+    /// <inheritdoc/>
+    public override void Reset()
+    {
+        ThrowIfDisposed();
+        // A new key makes every thread's cache stale: its contents point into slabs freed below.
+        lock (ThreadCaches.ListLock) _key = NextKey();
+        ReleaseEverything();
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        lock (ThreadCaches.ListLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _key = 0;
+            // Threads still point at their blocks: mark them, and each thread frees its own later.
+            for (ThreadCache* tc = _caches; tc != null; tc = tc->Next) tc->Orphaned = 1;
+            _caches = null;
+            Unregister(this);
+        }
+
+        ReleaseEverything();
+        _pa.Dispose();
+        ArenaIndices.Return(_index);
+    }
+
+    /// <inheritdoc/>
+    public override ArenaStats GetStats()
+    {
+        var bins = new BinStats[_binCount];
+        for (int i = 0; i < _binCount; i++)
+        {
+            Bin b = _bins[i];
+            bins[i] = new BinStats(i, b.RegionSize, b.RegionsPerSlab, (long)b.SlabSize, Volatile.Read(ref b.Allocations),
+                Volatile.Read(ref b.Deallocations), Volatile.Read(ref b.CurrentRegions), Volatile.Read(ref b.Slabs),
+                Volatile.Read(ref b.CurrentSlabs), Volatile.Read(ref b.Fills), Volatile.Read(ref b.Flushes));
+        }
+
+        var large = new List<LargeClassStats>();
+        for (int i = 0; i < _largeAllocs.Length; i++)
+        {
+            long allocs = Volatile.Read(ref _largeAllocs[i]);
+            if (allocs != 0)
+                large.Add(new LargeClassStats(_binCount + i, (long)_indexToSize[_binCount + i], allocs, Volatile.Read(ref _largeFrees[i]), Volatile.Read(ref _largeCurrent[i])));
+        }
+
+        return new ArenaStats(_index, _pa.GetStats(), bins, large);
+    }
+
+    /// <inheritdoc/>
+    public override void Validate()
+    {
+        ThrowIfDisposed();
+        var active = new List<nint>();
+        for (int i = 0; i < _binCount; i++)
+        {
+            Bin bin = _bins[i];
+            using (bin.Lock.EnterScope())
+            {
+                long regions = 0;
+                var slabs = new List<(nint Slab, string Where)>();
+                if (bin.Current != null) slabs.Add(((nint)bin.Current, "current"));
+                var heap = new List<nint>();
+                bin.NonFull.ForEach(&Collect, Unsafe.AsPointer(ref heap));
+                foreach (nint s in heap) slabs.Add((s, "non-full"));
+                for (Edata* s = bin.Full; s != null; s = s->ListNext) slabs.Add(((nint)s, "full"));
+                foreach (var (handle, where) in slabs)
+                {
+                    var s = (Edata*)handle;
+                    int used = s->SlabBitmap.CountSet(bin.RegionsPerSlab);
+                    if (!s->IsSlab || s->SizeIndex != i || s->State != ExtentState.Active || s->ArenaIndex != _index)
+                        throw Broken($"the {where} slab at 0x{(nuint)s->Address:x} of bin {i} has slab={s->IsSlab}, size index {s->SizeIndex}, state {s->State}");
+                    if (used != bin.RegionsPerSlab - s->FreeRegions)
+                        throw Broken($"the slab at 0x{(nuint)s->Address:x} of bin {i} has {used} regions marked but {bin.RegionsPerSlab - s->FreeRegions} counted");
+                    if (where == "full" && s->FreeRegions != 0 || where == "non-full" && (s->FreeRegions == 0 || s->FreeRegions == bin.RegionsPerSlab))
+                        throw Broken($"the slab at 0x{(nuint)s->Address:x} of bin {i} is filed as {where} with {s->FreeRegions} free regions");
+                    regions += used;
+                    active.Add(handle);
+                }
+
+                if (regions != bin.CurrentRegions)
+                    throw Broken($"bin {i} counts {bin.CurrentRegions} regions out but its slabs have {regions}");
+            }
+        }
+
+        using (_largeLock.EnterScope())
+        {
+            for (Edata* e = _large; e != null; e = e->ListNext)
+            {
+                if (e->IsSlab || e->State != ExtentState.Active || e->SizeIndex < _binCount)
+                    throw Broken($"the large extent at 0x{(nuint)e->Address:x} has slab={e->IsSlab}, state {e->State}, size index {e->SizeIndex}");
+                active.Add((nint)e);
+            }
+        }
+
+        ExtentValidator.Validate(_pa.Context, active.ToArray(), activeIsComplete: true);
+    }
+
+    private static void Collect(Edata* e, void* state) => Unsafe.AsRef<List<nint>>(state).Add((nint)e);
+
+    private void* AllocateSlow(nuint size, bool zero, bool throwOnFailure)
+    {
+        if (size > _largeMax)
+        {
+            if (!throwOnFailure) return null;
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"{size} bytes exceed the largest size class ({_largeMax} bytes).");
+        }
+
+        ThrowIfDisposed();
+        int index = size <= _lookupMax ? _sizeToIndex[(size + 7) >> 3] : _classes.SizeToIndex(size);
+        void* p = index < _binCount ? AllocateSmall(index, zero) : AllocateLargeCached((nuint)_indexToSize[index], index, zero);
+        if (p == null && throwOnFailure) throw OutOfMemory(size);
+        return p;
+    }
+
+    private void* AllocateSmall(int index, bool zero)
+    {
+        void* p = null;
+        if (UseThreadCache && index < _cachedClasses)
+        {
+            ThreadCache* tc = CurrentCache();
+            if (!tc->Bins[index].TryPop(out p))
+            {
+                Fill(tc, index);
+                tc->Bins[index].TryPop(out p);
+            }
+        }
+        else
+        {
+            Bin bin = _bins[index];
+            void* one;
+            FillFromBin(bin, index, &one, 1, out int got);
+            p = got == 1 ? one : null;
+            Tick(null);
+        }
+
+        if (p != null && zero) NativeMemory.Clear(p, (nuint)_indexToSize[index]);
+        return p;
+    }
+
+    private void Fill(ThreadCache* tc, int index)
+    {
+        ref CacheBin cb = ref tc->Bins[index];
+        int want = Math.Max(1, cb.Capacity >> 1);
+        void** buffer = stackalloc void*[want];
+        FillFromBin(_bins[index], index, buffer, want, out int got);
+        cb.Fill(buffer, got);
+        Tick(tc);
+    }
+
+    // Takes up to `want` regions, making new slabs as needed; the bin lock is dropped around the
+    // page allocator because bin locks rank below every extent lock.
+    private void FillFromBin(Bin bin, int index, void** buffer, int want, out int got)
+    {
+        got = 0;
+        bin.Lock.Enter();
+        try
+        {
+            while (got < want)
+            {
+                void* p = bin.TryTakeRegion();
+                if (p != null)
+                {
+                    buffer[got++] = p;
+                    continue;
+                }
+
+                bin.Lock.Exit();
+                Edata* slab;
+                try
+                {
+                    slab = NewSlab(bin, index);
+                }
+                finally
+                {
+                    bin.Lock.Enter();
+                }
+
+                if (slab == null) break;
+                bin.AddSlab(slab);
+            }
+
+            bin.Allocations += got;
+            bin.CurrentRegions += got;
+            bin.Fills++;
+        }
+        finally
+        {
+            bin.Lock.Exit();
+        }
+    }
+
+    private Edata* NewSlab(Bin bin, int index)
+    {
+        Edata* slab = _pa.Alloc(bin.SlabSize, _page, slab: true, index, zero: false);
+        if (slab == null) return null;
+        slab->SlabBitmap.Init(bin.RegionsPerSlab);
+        slab->FreeRegions = bin.RegionsPerSlab;
+        return slab;
+    }
+
+    private void FreeSmallSlow(Edata* slab, void* pointer, int index)
+    {
+        if (DebugChecks) CheckNotFreed(slab, pointer, index);
+        if (UseThreadCache && index < _cachedClasses)
+        {
+            ThreadCache* tc = CurrentCache();
+            ref CacheBin cb = ref tc->Bins[index];
+            if (!cb.TryPush(pointer))
+            {
+                Flush(tc, index, cb.Capacity >> 1);
+                cb.TryPush(pointer);
+            }
+
+            return;
+        }
+
+        void* one = pointer;
+        ReturnToBin(index, &one, 1);
+        Tick(null);
+    }
+
+    // Debug checks: the region must be allocated in its slab and not already in this thread's cache.
+    private void CheckNotFreed(Edata* slab, void* pointer, int index)
+    {
+        uint region = (uint)(((ulong)(uint)((byte*)pointer - (byte*)slab->Address) * _divMagic[index]) >> 32);
+        bool allocated;
+        using (_bins[index].Lock.EnterScope()) allocated = slab->SlabBitmap.IsSet((int)region);
+        if (!allocated) throw DoubleFree(pointer);
+        if (UseThreadCache && index < _cachedClasses)
+        {
+            ThreadCache* tc = ThreadCaches.Get(_index, _key);
+            if (tc != null && tc->Bins[index].Contains(pointer)) throw DoubleFree(pointer);
+        }
+    }
+
+    private void Flush(ThreadCache* tc, int index, int count)
+    {
+        ref CacheBin cb = ref tc->Bins[index];
+        count = Math.Max(1, count);
+        void** buffer = stackalloc void*[count];
+        int n = cb.FlushTo(buffer, count);
+        if (index < _binCount) ReturnToBin(index, buffer, n);
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                var e = (Edata*)LookupUnchecked(buffer[i]);
+                e->BinShard = 0;
+                FreeLargeNow(e, index);
+            }
+        }
+
+        Tick(tc);
+    }
+
+    // Returns regions to their slabs under one hold of the bin lock; empty slabs go back to the page
+    // allocator after it is released. A region that is already free is reported after the others are done.
+    private void ReturnToBin(int index, void** regions, int count)
+    {
+        Bin bin = _bins[index];
+        Edata** slabs = stackalloc Edata*[count];
+        for (int i = 0; i < count; i++) slabs[i] = (Edata*)LookupUnchecked(regions[i]);
+        Edata** emptied = stackalloc Edata*[count];
+        int emptiedCount = 0, freed = 0;
+        void* doubleFreed = null;
+        using (bin.Lock.EnterScope())
+        {
+            for (int i = 0; i < count; i++)
+            {
+                Edata* empty = bin.ReturnRegion(slabs[i], regions[i], out bool alreadyFree);
+                if (alreadyFree)
+                {
+                    doubleFreed = regions[i];
+                    continue;
+                }
+
+                freed++;
+                if (empty != null) emptied[emptiedCount++] = empty;
+            }
+
+            bin.Deallocations += freed;
+            bin.CurrentRegions -= freed;
+            bin.Flushes++;
+        }
+
+        for (int i = 0; i < emptiedCount; i++) _pa.Free(emptied[i]);
+        if (doubleFreed != null) throw DoubleFree(doubleFreed);
+    }
+
+    private void* AllocateLargeCached(nuint usable, int index, bool zero)
+    {
+        if (UseThreadCache && index < _cachedClasses)
+        {
+            ThreadCache* tc = CurrentCache();
+            if (tc->Bins[index].TryPop(out void* p))
+            {
+                Edata* e = LookupUnchecked(p);
+                e->BinShard = 0;
+                if (zero) NativeMemory.Clear(p, usable);
+                return p;
+            }
+        }
+
+        return AllocateLarge(usable, index, _page, zero);
+    }
+
+    private void* AllocateLarge(nuint usable, int index, nuint alignment, bool zero)
+    {
+        Edata* e = _pa.Alloc(usable, alignment, slab: false, index, zero);
+        if (e == null) return null;
+        using (_largeLock.EnterScope())
+        {
+            e->ListPrev = null;
+            e->ListNext = _large;
+            if (_large != null) _large->ListPrev = e;
+            _large = e;
+            _largeAllocs[index - _binCount]++;
+            _largeCurrent[index - _binCount]++;
+        }
+
+        Tick(UseThreadCache ? ThreadCaches.Get(_index, _key) : null);
+        return e->Address;
+    }
+
+    private void FreeLarge(Edata* e, int index)
+    {
+        // The in-cache mark catches a large extent freed twice while it sits in a thread cache.
+        if (e->BinShard == (int)InThreadCache) throw DoubleFree(e->Address);
+        if (UseThreadCache && index < _cachedClasses)
+        {
+            ThreadCache* tc = CurrentCache();
+            ref CacheBin cb = ref tc->Bins[index];
+            e->BinShard = (int)InThreadCache;
+            if (!cb.TryPush(e->Address))
+            {
+                Flush(tc, index, cb.Capacity >> 1);
+                cb.TryPush(e->Address);
+            }
+
+            return;
+        }
+
+        FreeLargeNow(e, index);
+    }
+
+    private void FreeLargeNow(Edata* e, int index)
+    {
+        using (_largeLock.EnterScope())
+        {
+            if (e->ListPrev != null) e->ListPrev->ListNext = e->ListNext;
+            else _large = e->ListNext;
+            if (e->ListNext != null) e->ListNext->ListPrev = e->ListPrev;
+            e->ListNext = e->ListPrev = null;
+            _largeFrees[index - _binCount]++;
+            _largeCurrent[index - _binCount]--;
+        }
+
+        _pa.Free(e);
+        Tick(UseThreadCache ? ThreadCaches.Get(_index, _key) : null);
+    }
+
+    private bool TryResizeLarge(Edata* e, int oldIndex, int newIndex)
+    {
+        nuint oldSize = e->Size, newSize = (nuint)_indexToSize[newIndex];
+        bool ok = newSize > oldSize ? _pa.Expand(e, oldSize, newSize, newIndex, zero: false) : _pa.Shrink(e, oldSize, newSize, newIndex);
+        if (!ok) return false;
+        using (_largeLock.EnterScope())
+        {
+            _largeFrees[oldIndex - _binCount]++;
+            _largeCurrent[oldIndex - _binCount]--;
+            _largeAllocs[newIndex - _binCount]++;
+            _largeCurrent[newIndex - _binCount]++;
+        }
+
+        return true;
+    }
+
+    private void Tick(ThreadCache* tc)
+    {
+        if (!Decays) return;
+        if (tc != null)
+        {
+            if (++tc->Ticks < TicksPerDecay) return;
+            tc->Ticks = 0;
+        }
+        else if (Interlocked.Increment(ref _uncachedTicks) % TicksPerDecay != 0)
+        {
+            return;
+        }
+
+        _pa.DecayTick();
+    }
+
+    private ThreadCache* CurrentCache()
+    {
+        ThreadCache* tc = ThreadCaches.Get(_index, _key);
+        return tc != null ? tc : CreateCache();
+    }
+
+    private ThreadCache* CreateCache()
+    {
+        lock (ThreadCaches.ListLock)
+        {
+            ThrowIfDisposed();
+            ThreadCache* tc = ThreadCaches.Peek(_index);
+            if (tc != null)
+            {
+                if (tc->Key == _key) return tc;
+                if (tc->Orphaned == 0 && tc->ArenaId == _id)
+                {
+                    // Reset since this thread last came: drop what it cached, keep the block.
+                    tc->Clear();
+                    tc->Key = _key;
+                    return tc;
+                }
+
+                Debug.Assert(tc->Orphaned != 0, "a live arena's block under another arena's index");
+                ThreadCache.Free(tc);
+            }
+
+            tc = ThreadCache.Create(_cacheCapacities, _index, _id, _key);
+            tc->Next = _caches;
+            if (_caches != null) _caches->Prev = tc;
+            _caches = tc;
+            ThreadCaches.Set(_index, tc);
+            return tc;
+        }
+    }
+
+    /// <summary>A dead thread's cache: flush what it holds into the bins, unlink and free it (ListLock held).</summary>
+    internal override void FlushOnThreadExit(nint handle)
+    {
+        var tc = (ThreadCache*)handle;
+        if (tc->Key == _key)
+        {
+            for (int i = 0; i < tc->BinCount; i++)
+            {
+                int n = tc->Bins[i].Count;
+                if (n != 0) Flush(tc, i, n);
+            }
+        }
+
+        if (tc->Prev != null) tc->Prev->Next = tc->Next;
+        else _caches = tc->Next;
+        if (tc->Next != null) tc->Next->Prev = tc->Prev;
+        ThreadCache.Free(tc);
+    }
+
+    private void ReleaseEverything()
+    {
+        var extents = new List<nint>();
+        foreach (Bin bin in _bins)
+        {
+            using (bin.Lock.EnterScope())
+            {
+                if (bin.Current != null) extents.Add((nint)bin.Current);
+                Edata* s;
+                while ((s = bin.NonFull.RemoveFirst()) != null) extents.Add((nint)s);
+                for (s = bin.Full; s != null; s = s->ListNext) extents.Add((nint)s);
+                bin.Current = null;
+                bin.Full = null;
+                bin.Deallocations += bin.CurrentRegions;
+                bin.CurrentRegions = 0;
+                bin.CurrentSlabs = 0;
+            }
+        }
+
+        using (_largeLock.EnterScope())
+        {
+            for (Edata* e = _large; e != null; e = e->ListNext) extents.Add((nint)e);
+            _large = null;
+            for (int i = 0; i < _largeCurrent.Length; i++)
+            {
+                _largeFrees[i] += _largeCurrent[i];
+                _largeCurrent[i] = 0;
+            }
+        }
+
+        foreach (nint e in extents)
+        {
+            ((Edata*)e)->BinShard = 0;
+            _pa.Free((Edata*)e);
+        }
+    }
+
+    // Looks up a pointer already known to be a live block of this arena.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Edata* LookupUnchecked(void* pointer) => RtreeContents.Decode(*_tree.Element(pointer, initMissing: false)).Edata;
+
+    private Edata* Lookup(void* pointer, out int index, out bool slab)
+    {
+        ulong* element = pointer == null ? null : _tree.Element(pointer, initMissing: false);
+        if (element != null)
+        {
+            RtreeContents c = RtreeContents.Decode(*element);
+            Edata* e = c.Edata;
+            if (e != null && c.State == ExtentState.Active && e->ArenaIndex == _index && c.SizeIndex != Edata.NoSizeIndex)
+            {
+                index = c.SizeIndex;
+                slab = c.IsSlab;
+                nuint offset = (nuint)((byte*)pointer - (byte*)e->Address);
+                bool start = slab ? offset % _regionSize[index] == 0 : offset == 0;
+                if (start && e->BinShard != (int)InThreadCache) return e;
+            }
+        }
+
+        throw NotOwned(pointer);
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed) throw new ObjectDisposedException(GetType().Name, $"Arena {_index} has been disposed.");
+    }
+
+    private static void* Check(void* p) => p != null ? p : throw new OutOfMemoryException("No memory for arena metadata.");
+
+    private static ulong NextKey() => (ulong)Interlocked.Increment(ref s_keys);
+
+    private static long s_keys;
+
+    private static ArenaOptions FromPolicy()
+    {
+        if (TPolicy.IsRuntimeConfigured) return new ArenaOptions();
+        return new ArenaOptions
+        {
+            Retain = TPolicy.Retain,
+            DirtyDecayMs = TPolicy.DirtyDecayMs,
+            MuzzyDecayMs = TPolicy.MuzzyDecayMs,
+            OversizeThreshold = TPolicy.OversizeThreshold,
+            LgExtentMaxActiveFit = TPolicy.LgExtentMaxActiveFit,
+            LgQuantum = TPolicy.LgQuantum,
+            LgPage = TPolicy.LgPage,
+            LgGroup = TPolicy.LgGroup,
+            LgTinyMin = TPolicy.LgTinyMin,
+            GuardSmallEvery = TPolicy.GuardSmallEvery,
+            GuardLargeEvery = TPolicy.GuardLargeEvery,
+            ThreadCache = TPolicy.ThreadCache,
+            DebugChecks = TPolicy.DebugChecks,
+            Hooks = TPolicy.CreateHooks(),
+        };
+    }
+
+    private InvalidOperationException NotOwned(void* pointer)
+    {
+        // Say the likeliest story: a page of ours that is free now means the block was freed before.
+        if (pointer != null && _tree.TryRead(pointer, out RtreeContents c) && c.Edata != null && c.Edata->ArenaIndex == _index &&
+            c.State != ExtentState.Active)
+            return new($"0x{(nuint)pointer:x} was already freed in arena {_index} (a double free or a use after free).");
+        return new($"0x{(nuint)pointer:x} is not a live block of arena {_index}: it was never allocated here, or points inside a block.");
+    }
+
+    private InvalidOperationException DoubleFree(void* pointer) =>
+        new($"0x{(nuint)pointer:x} was freed twice in arena {_index}.");
+
+    private OutOfMemoryException OutOfMemory(nuint size) =>
+        new($"Arena {_index} could not allocate {size} bytes: the OS or the extent hooks gave no memory.");
+
+    private static InvalidOperationException Broken(string what) => new($"Arena invariant broken: {what}.");
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Threading;
+using Allocator.Extents;
+using Allocator.Sizing;
+
+namespace Allocator.Arenas;
+
+/// <summary>
+/// The slabs of one small size class in one arena (jemalloc's bin_t): the current slab, a heap of
+/// non-full slabs ordered by (serial number, address) so the oldest, lowest fill first, and a list
+/// of full ones. Its lock is a leaf lock: nothing else is taken while it is held.
+/// </summary>
+internal sealed unsafe class Bin
+{
+    public readonly Lock Lock = new();
+    public readonly int SizeIndex;
+    public readonly uint RegionSize;
+    public readonly int RegionsPerSlab;
+    public readonly nuint SlabSize;
+    public readonly DivInfo Div;
+
+    public Edata* Current;
+    public EdataHeap<SerialThenAddress> NonFull;
+    public Edata* Full;
+
+    public long Allocations, Deallocations, Requests, CurrentRegions, Slabs, CurrentSlabs, Fills, Flushes;
+
+    public Bin(BinInfo info)
+    {
+        SizeIndex = info.SizeIndex;
+        RegionSize = (uint)info.RegionSize;
+        RegionsPerSlab = info.RegionsPerSlab;
+        SlabSize = (nuint)info.SlabSize;
+        Div = info.Div;
+    }
+
+    /// <summary>Takes a region from a slab that has one; null when every slab is full (lock held).</summary>
+    public void* TryTakeRegion()
+    {
+        Edata* slab = Current;
+        if (slab == null || slab->FreeRegions == 0)
+        {
+            if (slab != null) PushFull(slab);
+            slab = NonFull.First;
+            if (slab == null)
+            {
+                Current = null;
+                return null;
+            }
+
+            NonFull.Remove(slab);
+            Current = slab;
+        }
+
+        int region = slab->SlabBitmap.FindFirstAndSet();
+        Debug.Assert(region >= 0 && region < RegionsPerSlab);
+        slab->FreeRegions--;
+        return (byte*)slab->Address + (nuint)region * RegionSize;
+    }
+
+    /// <summary>Makes a fresh slab the current one (lock held); the previous current goes where it belongs.</summary>
+    public void AddSlab(Edata* slab)
+    {
+        Slabs++;
+        CurrentSlabs++;
+        Edata* old = Current;
+        Current = slab;
+        if (old == null) return;
+        if (old->FreeRegions == 0) PushFull(old);
+        else NonFull.Insert(old);
+    }
+
+    /// <summary>Returns a region to its slab (lock held).</summary>
+    /// <returns>The slab when it became empty and was unlinked (the caller frees it), otherwise null.</returns>
+    /// <exception cref="System.InvalidOperationException">Thrown nowhere: a double free is reported through <paramref name="doubleFree"/>.</exception>
+    public Edata* ReturnRegion(Edata* slab, void* p, out bool doubleFree)
+    {
+        uint offset = (uint)((byte*)p - (byte*)slab->Address);
+        int region = (int)Div.Divide(offset);
+        if (!slab->SlabBitmap.TryUnset(region))
+        {
+            doubleFree = true;
+            return null;
+        }
+
+        doubleFree = false;
+        int free = slab->FreeRegions + 1;
+        slab->FreeRegions = free;
+        if (free == RegionsPerSlab)
+        {
+            // Empty: hand the whole slab back to the page allocator.
+            Unlink(slab, wasFull: free == 1);
+            CurrentSlabs--;
+            return slab;
+        }
+
+        if (free == 1 && slab != Current)
+        {
+            RemoveFull(slab);
+            LowerSlab(slab);
+        }
+
+        return null;
+    }
+
+    // Prefer filling the oldest, lowest slab: it keeps younger slabs emptying so they can be freed.
+    private void LowerSlab(Edata* slab)
+    {
+        if (Current != null && Edata.CompareSerialThenAddress(slab, Current) < 0)
+        {
+            Edata* old = Current;
+            Current = slab;
+            if (old->FreeRegions == 0) PushFull(old);
+            else NonFull.Insert(old);
+        }
+        else
+        {
+            NonFull.Insert(slab);
+        }
+    }
+
+    private void Unlink(Edata* slab, bool wasFull)
+    {
+        if (slab == Current) Current = null;
+        else if (wasFull) RemoveFull(slab);
+        else NonFull.Remove(slab);
+    }
+
+    private void PushFull(Edata* slab)
+    {
+        slab->ListPrev = null;
+        slab->ListNext = Full;
+        if (Full != null) Full->ListPrev = slab;
+        Full = slab;
+    }
+
+    private void RemoveFull(Edata* slab)
+    {
+        if (slab->ListPrev != null) slab->ListPrev->ListNext = slab->ListNext;
+        else Full = slab->ListNext;
+        if (slab->ListNext != null) slab->ListNext->ListPrev = slab->ListPrev;
+        slab->ListNext = slab->ListPrev = null;
+    }
+}

@@ -1,0 +1,149 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace Allocator.Arenas;
+
+/// <summary>
+/// One thread's cache for one arena (jemalloc's tcache): a native block holding a header, one
+/// <see cref="CacheBin"/> per cached size class and the bins' slots. Allocation and free pop and
+/// push here without a lock; misses fill and overflows flush in batches under the bin lock.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct ThreadCache
+{
+    /// <summary>The arena key this cache is valid for; it changes when the arena is reset.</summary>
+    public ulong Key;
+
+    /// <summary>The arena object's identity (not its index, which is reused after destroy).</summary>
+    public long ArenaId;
+
+    public uint ArenaIndex;
+    public int BinCount;
+    public int Ticks;
+
+    /// <summary>Set when the arena was destroyed: only the owning thread (or its exit) may free the block.</summary>
+    public int Orphaned;
+
+    public ThreadCache* Next;
+    public ThreadCache* Prev;
+
+    private static readonly int HeaderSize = (sizeof(ThreadCache) + 63) & ~63;
+
+    public CacheBin* Bins
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (CacheBin*)((byte*)Unsafe.AsPointer(ref this) + HeaderSize);
+    }
+
+    /// <summary>Maps a block with one bin per entry of <paramref name="capacities"/>.</summary>
+    public static ThreadCache* Create(ReadOnlySpan<int> capacities, uint arenaIndex, long arenaId, ulong key)
+    {
+        nuint slots = 0;
+        foreach (int c in capacities) slots += (nuint)c;
+        nuint bytes = (nuint)HeaderSize + (nuint)(sizeof(CacheBin) * capacities.Length) + slots * (nuint)sizeof(void*);
+        var tc = (ThreadCache*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(tc, bytes);
+        tc->ArenaIndex = arenaIndex;
+        tc->ArenaId = arenaId;
+        tc->Key = key;
+        tc->BinCount = capacities.Length;
+        var slot = (void**)((byte*)tc->Bins + sizeof(CacheBin) * capacities.Length);
+        for (int i = 0; i < capacities.Length; i++)
+        {
+            tc->Bins[i].Init(slot, capacities[i]);
+            slot += capacities[i];
+        }
+
+        return tc;
+    }
+
+    /// <summary>Drops every cached pointer (after a reset they point into freed slabs).</summary>
+    public void Clear()
+    {
+        for (int i = 0; i < BinCount; i++)
+        {
+            while (Bins[i].TryPop(out _))
+            {
+            }
+
+            Bins[i].ResetLowWater();
+        }
+    }
+
+    public static void Free(ThreadCache* tc) => NativeMemory.AlignedFree(tc);
+}
+
+/// <summary>
+/// The per-thread table from arena index to that thread's cache, and the object whose finalizer
+/// flushes a dead thread's caches (.NET has no thread-exit callback; a finalizable object reachable
+/// only from a thread-static slot is finalized after its thread dies).
+/// </summary>
+internal static unsafe class ThreadCaches
+{
+    /// <summary>Guards every arena's list of caches and orphaning; taken before any bin lock.</summary>
+    public static readonly Lock ListLock = new();
+
+    [ThreadStatic] private static nint[]? t_slots;
+    [ThreadStatic] private static ExitFlusher? t_flusher;
+
+    /// <summary>The calling thread's cache for arena <paramref name="index"/> if it is valid for <paramref name="key"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ThreadCache* Get(uint index, ulong key)
+    {
+        nint[]? slots = t_slots;
+        if (slots != null && index < (uint)slots.Length)
+        {
+            var tc = (ThreadCache*)slots[index];
+            if (tc != null && tc->Key == key) return tc;
+        }
+
+        return null;
+    }
+
+    /// <summary>The calling thread's block at <paramref name="index"/>, whatever its key (ListLock held).</summary>
+    public static ThreadCache* Peek(uint index)
+    {
+        nint[]? slots = t_slots;
+        return slots != null && index < (uint)slots.Length ? (ThreadCache*)slots[index] : null;
+    }
+
+    /// <summary>Installs <paramref name="tc"/> as the calling thread's cache at <paramref name="index"/> (ListLock held).</summary>
+    public static void Set(uint index, ThreadCache* tc)
+    {
+        nint[]? slots = t_slots;
+        if (slots == null || index >= (uint)slots.Length)
+        {
+            var grown = new nint[Math.Max(16, (int)index * 2 + 1)];
+            slots?.CopyTo(grown, 0);
+            slots = grown;
+            t_slots = slots;
+        }
+
+        slots[index] = (nint)tc;
+        t_flusher ??= new ExitFlusher();
+        t_flusher.Slots = slots;
+    }
+
+    /// <summary>What to do with a dead thread's cache: the arena registry decides (ListLock held).</summary>
+    internal static Action<nint>? OnThreadExit;
+
+    private sealed class ExitFlusher
+    {
+        public nint[]? Slots;
+
+        ~ExitFlusher()
+        {
+            nint[]? slots = Slots;
+            if (slots == null) return;
+            lock (ListLock)
+            {
+                foreach (nint tc in slots)
+                {
+                    if (tc != 0) OnThreadExit?.Invoke(tc);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System;
+using System.ComponentModel;
+using System.Diagnostics;
+using Allocator.Os;
+
+namespace Allocator.Extents;
+
+/// <summary>
+/// Guard pages around extents (jemalloc's san.c): a PROT_NONE page before and/or after the usable
+/// range, so that running off either end of an allocation faults at once.
+/// </summary>
+/// <remarks>
+/// A guarded extent's <see cref="Edata.Address"/> and <see cref="Edata.Size"/> describe only the
+/// usable range; the guard pages lie outside it and are never in the address map, so a neighbor
+/// looking across a guard page finds an empty leaf and never acquires the guarded extent. Two-sided
+/// guards come from a larger unguarded extent; one-sided (right) guards from <see cref="SanBump"/>.
+/// Only <see cref="DefaultExtentHooks"/> support guards: custom hooks may back memory with something
+/// mprotect does not understand.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public static unsafe class Guards
+{
+    /// <summary>
+    /// Turns the first page (<paramref name="left"/>) and/or the last page (<paramref name="right"/>)
+    /// of an active, unguarded extent into guard pages. The extent's size must include them. With
+    /// <paramref name="remap"/> the extent is registered before and after, and its map entries move to
+    /// the new boundary pages (size index none, not a slab).
+    /// </summary>
+    /// <returns>
+    /// True when guarded; false, with nothing changed, when the hooks are not the default ones or the
+    /// OS refused.
+    /// </returns>
+    /// <exception cref="ArgumentException">Neither side was asked for, or the extent has no page left to use.</exception>
+    public static bool GuardPages(ExtentContext ctx, [AcquiredExtent] Edata* e, bool left, bool right, bool remap)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        if (!left && !right) throw new ArgumentException("Guard at least one side.", nameof(left));
+        nuint page = ctx.Page;
+        nuint guardBytes = (left ? page : 0) + (right ? page : 0);
+        if (e->Size <= guardBytes)
+            throw new ArgumentException($"An extent of {e->Size} bytes has no usable page left after {guardBytes} bytes of guards.", nameof(e));
+        Debug.Assert(e->State == ExtentState.Active && !e->IsGuarded);
+        Debug.Assert(!e->IsSlab, "deregister a slab's interior before guarding it");
+        if (!ctx.HooksAreDefault) return false;
+
+        byte* start = (byte*)e->Base;
+        byte* usable = left ? start + page : start;
+        nuint usableSize = e->Size - guardBytes;
+        byte* rightGuard = usable + usableSize;
+        // Leaves first: once a page is protected there must be no way left to fail.
+        if (remap && !EnsureLeaves(ctx, usable, rightGuard - page)) return false;
+        if (left && !Pages.Protect(start, page)) return false;
+        if (right && !Pages.Protect(rightGuard, page))
+        {
+            if (left) Pages.Unprotect(start, page);
+            return false;
+        }
+
+        if (remap) ctx.Map.DeregisterBoundary(e);
+        e->SetAddress(usable);
+        e->SetSize(usableSize);
+        e->IsGuarded = true;
+        if (remap) Reregister(ctx, e);
+        return true;
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="GuardPages"/> with remap: gives the guard pages back to the extent
+    /// (readable and writable again), clears <see cref="Edata.IsGuarded"/> and registers the extent at
+    /// its restored boundary pages. The extent must be active, guarded and registered.
+    /// </summary>
+    /// <exception cref="OutOfMemoryException">No metadata memory for the map's leaves (nothing is changed).</exception>
+    public static void UnguardPages(ExtentContext ctx, [AcquiredExtent] Edata* e, bool left, bool right)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        if (!left && !right) throw new ArgumentException("Unguard at least one side.", nameof(left));
+        Debug.Assert(e->State == ExtentState.Active && e->IsGuarded && ctx.HooksAreDefault);
+        Debug.Assert(!e->IsSlab, "deregister a slab's interior before unguarding it");
+        nuint page = ctx.Page;
+        byte* usable = (byte*)e->Base;
+        byte* start = left ? usable - page : usable;
+        byte* rightGuard = usable + e->Size;
+        nuint total = e->Size + (left ? page : 0) + (right ? page : 0);
+        // The leaves normally exist (the whole span was registered before it was guarded, and leaves are
+        // never freed), but an extent guarded without remap may never have touched the guard pages' leaves.
+        if (!EnsureLeaves(ctx, start, start + total - page))
+            throw new OutOfMemoryException("No metadata memory for the address map while unguarding an extent.");
+
+        ctx.Map.DeregisterBoundary(e);
+        // mprotect on a range we own only fails when the kernel runs out of mapping slots, and
+        // restoring access merges mappings rather than splitting them: there is nothing to undo.
+        if (left && right && total <= (nuint)ctx.PageClasses.LargeMinClass && e->IsCommitted)
+        {
+            // One call for a small span, as jemalloc does: the usable middle is already read-write.
+            bool ok = Pages.Unprotect(start, total);
+            Debug.Assert(ok);
+        }
+        else
+        {
+            // Separate calls: a ranged one would make a large (or decommitted) middle accessible for nothing.
+            bool ok = (!left || Pages.Unprotect(start, page)) & (!right || Pages.Unprotect(rightGuard, page));
+            Debug.Assert(ok);
+        }
+
+        e->SetAddress(start);
+        e->SetSize(total);
+        e->IsGuarded = false;
+        Reregister(ctx, e);
+    }
+
+    /// <summary>
+    /// Removes the right guard of a retained, deregistered extent about to be destroyed, so the
+    /// destroy hook unmaps the guard page with it and no PROT_NONE page outlives the page allocator.
+    /// Writes nothing to the address map: the caller deregistered the extent already.
+    /// </summary>
+    public static void UnguardPagesPreDestroy(ExtentContext ctx, Edata* e)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        Debug.Assert(e->IsGuarded && e->State == ExtentState.Retained && ctx.HooksAreDefault);
+        Debug.Assert(!ctx.Map.IsMapped(e), "deregister before destroying");
+        // Only a right guard can be here. Guarded extents reach the retained cache only with retain on
+        // and the default hooks (without retain, or with hooks that unmap, they are unguarded and
+        // unmapped on the way out), and large guarded ones are unguarded eagerly when freed. What stays
+        // guarded is slabs, and with retain on guarded slabs are cut from the bump region, which
+        // guards only the right side.
+        byte* rightGuard = (byte*)e->Past;
+        bool ok = Pages.Unprotect(rightGuard, ctx.Page);
+        // Even if it failed, the unmap that follows covers the guard page now that the size includes it.
+        Debug.Assert(ok);
+        e->SetSize(e->Size + ctx.Page);
+        e->IsGuarded = false;
+    }
+
+    private static bool EnsureLeaves(ExtentContext ctx, byte* firstPage, byte* lastPage) =>
+        ctx.Map.Tree.Element(firstPage, initMissing: true) != null && ctx.Map.Tree.Element(lastPage, initMissing: true) != null;
+
+    private static void Reregister(ExtentContext ctx, Edata* e)
+    {
+        bool ok = ctx.Map.RegisterBoundary(e, Edata.NoSizeIndex, slab: false);
+        // Cannot fail: EnsureLeaves created both leaves before anything changed.
+        Debug.Assert(ok);
+    }
+}

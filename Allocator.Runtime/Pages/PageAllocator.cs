@@ -1,0 +1,187 @@
+using System;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Threading;
+using Allocator.Os;
+using Allocator.Sizing;
+
+namespace Allocator.Extents;
+
+/// <summary>
+/// A page allocator shard (jemalloc's pa_shard): the one place an arena gets extents from. It owns
+/// the metadata, the extent context (edata cache and the three ecaches) and the classic page
+/// allocator behind <see cref="IPageAllocatorBackend"/>, keeps the map's size index and slab bits
+/// right, and counts active pages.
+/// </summary>
+/// <remarks>
+/// This is the seam for a hugepage allocator: a second backend would sit beside
+/// <see cref="Classic"/>, chosen per request here, and nothing above would change.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public sealed unsafe class PageAllocator : IDisposable
+{
+    private readonly nuint _page;
+    private long _activePages;
+    private BackgroundPurger? _purger;
+    private bool _destroyed;
+
+    /// <summary>Creates a shard for arena <paramref name="arenaIndex"/>.</summary>
+    public PageAllocator(uint arenaIndex, PageAllocatorOptions? options = null)
+    {
+        options ??= new PageAllocatorOptions();
+        IExtentHooks hooks = options.Hooks ?? DefaultExtentHooks.For(options.Retain);
+        SizeClasses classes = options.PageClasses ?? OsPageClasses.Value;
+        _page = Pages.PageSize;
+        Base = new Base(options.MetadataUsesHooks ? hooks : DefaultExtentHooks.Unmapping, arenaIndex);
+        try
+        {
+            Context = new ExtentContext(arenaIndex, hooks, options.Map ?? ExtentMap.Shared, Base, classes, options.Retain,
+                options.LgExtentMaxActiveFit, options.OversizeThreshold, options.DirtyDecayMs, options.MuzzyDecayMs);
+            Classic = new ClassicPageAllocator(Context, options.TimeProvider);
+            Sampler = new GuardSampler(Context, options.GuardLargeEvery, options.GuardSmallEvery);
+        }
+        catch
+        {
+            Base.Dispose();
+            throw;
+        }
+    }
+
+    private static class OsPageClasses
+    {
+        public static readonly SizeClasses Value = new(4, System.Numerics.BitOperations.Log2(Pages.PageSize));
+    }
+
+    /// <summary>Metadata memory of this shard.</summary>
+    public Base Base { get; }
+
+    /// <summary>Extents, caches, hooks.</summary>
+    public ExtentContext Context { get; }
+
+    /// <summary>The classic backend.</summary>
+    public ClassicPageAllocator Classic { get; }
+
+    /// <summary>Decides which extents get guard pages.</summary>
+    public GuardSampler Sampler { get; }
+
+    /// <summary>Bytes in active extents.</summary>
+    public long ActiveBytes => Volatile.Read(ref _activePages) * (long)_page;
+
+    /// <summary>
+    /// An active extent for an allocation of size class <paramref name="sizeIndex"/>: a slab (its
+    /// interior pages registered, so any region's address finds it) or a large extent. Null when no
+    /// memory could be had.
+    /// </summary>
+    public Edata* Alloc(nuint size, nuint alignment, bool slab, int sizeIndex, bool zero)
+    {
+        bool guarded = slab ? Sampler.ShouldGuardSlab() : Sampler.ShouldGuardLarge(size, alignment);
+        Edata* e = Classic.Alloc(size, alignment, zero, guarded, frequentReuse: slab);
+        if (e == null) return null;
+        Interlocked.Add(ref _activePages, (long)(e->Size / _page));
+        Context.Map.Remap(e, sizeIndex, slab);
+        if (slab) Context.Map.RegisterInterior(e, sizeIndex);
+        return e;
+    }
+
+    /// <summary>Grows a large extent in place; false with nothing changed when it cannot.</summary>
+    public bool Expand([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, int sizeIndex, bool zero)
+    {
+        if (e->IsGuarded) return false;
+        if (!Classic.Expand(e, oldSize, newSize, zero)) return false;
+        Interlocked.Add(ref _activePages, (long)((newSize - oldSize) / _page));
+        Context.Map.Remap(e, sizeIndex, false);
+        return true;
+    }
+
+    /// <summary>Shrinks a large extent in place; false with nothing changed when it cannot.</summary>
+    public bool Shrink([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, int sizeIndex)
+    {
+        if (e->IsGuarded) return false;
+        if (!Classic.Shrink(e, oldSize, newSize)) return false;
+        Interlocked.Add(ref _activePages, -(long)((oldSize - newSize) / _page));
+        Context.Map.Remap(e, sizeIndex, false);
+        return true;
+    }
+
+    /// <summary>Frees an active extent.</summary>
+    public void Free([AcquiredExtent] Edata* e)
+    {
+        Debug.Assert(e->State == ExtentState.Active);
+        bool slab = e->IsSlab;
+        if (slab) Context.Map.DeregisterInterior(e);
+        Context.Map.Remap(e, Edata.NoSizeIndex, false);
+        // The backend still needs to know it was a slab: guarded slabs are cached guarded.
+        e->IsSlab = slab;
+        Interlocked.Add(ref _activePages, -(long)(e->Size / _page));
+        Classic.Free(e);
+    }
+
+    /// <summary>One decay pass, as an allocation tick runs it (purges only if an epoch advanced, and not while a background purger runs).</summary>
+    public void DecayTick() =>
+        Classic.Decay(_purger is null ? ClassicPageAllocator.Eagerness.OnEpochAdvance : ClassicPageAllocator.Eagerness.Never);
+
+    /// <summary>Purges every dirty and muzzy page now.</summary>
+    public void PurgeAll() => Classic.PurgeAll();
+
+    /// <summary>Changes the dirty or muzzy decay time at run time.</summary>
+    public void SetDecayMs(ExtentState state, long decayMs) => Classic.SetDecayMs(state, decayMs);
+
+    /// <summary>
+    /// Starts a thread of this shard's own that purges on the decay schedule, so application threads
+    /// never purge. Idempotent.
+    /// </summary>
+    public void StartBackgroundPurge()
+    {
+        lock (Context)
+        {
+            ObjectDisposedException.ThrowIf(_destroyed, this);
+            _purger ??= new BackgroundPurger(Classic, $"Allocator purge (arena {Context.ArenaIndex})");
+        }
+    }
+
+    /// <summary>The background purger, if started.</summary>
+    public BackgroundPurger? BackgroundPurger => _purger;
+
+    /// <summary>A snapshot of the figures.</summary>
+    public PageAllocatorStats GetStats()
+    {
+        ExtentContext ctx = Context;
+        ExtentStats s = ctx.Stats;
+        long page = (long)_page;
+        return new PageAllocatorStats
+        {
+            PaMapped = s.PaMapped,
+            Active = ActiveBytes,
+            Dirty = (long)ctx.Dirty.Npages * page,
+            Muzzy = (long)ctx.Muzzy.Npages * page,
+            Retained = (long)ctx.Retained.Npages * page,
+            BaseAllocated = (long)Base.Allocated,
+            BaseResident = (long)Base.Resident,
+            BaseMapped = (long)Base.Mapped,
+            Abandoned = s.Abandoned,
+            DirtyPurges = Volatile.Read(ref s.DirtyPurges),
+            DirtyPurgeCalls = Volatile.Read(ref s.DirtyPurgeCalls),
+            DirtyPurgedPages = Volatile.Read(ref s.DirtyPurgedPages),
+            MuzzyPurges = Volatile.Read(ref s.MuzzyPurges),
+            MuzzyPurgeCalls = Volatile.Read(ref s.MuzzyPurgeCalls),
+            MuzzyPurgedPages = Volatile.Read(ref s.MuzzyPurgedPages),
+            EdataCached = ctx.EdataCache.Count,
+        };
+    }
+
+    /// <summary>
+    /// Returns every mapping and all metadata to the hooks. Every extent must have been freed.
+    /// </summary>
+    public void Dispose()
+    {
+        lock (Context)
+        {
+            if (_destroyed) return;
+            _destroyed = true;
+        }
+
+        _purger?.Dispose();
+        Classic.Destroy();
+        Base.Dispose();
+    }
+}

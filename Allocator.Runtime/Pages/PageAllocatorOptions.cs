@@ -1,0 +1,46 @@
+using System;
+using System.ComponentModel;
+using Allocator.Sizing;
+
+namespace Allocator.Extents;
+
+/// <summary>How a <see cref="PageAllocator"/> is set up. Defaults equal jemalloc 5.3's on 64-bit Linux.</summary>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public sealed record PageAllocatorOptions
+{
+    /// <summary>The hooks that supply address space; null for the OS.</summary>
+    public IExtentHooks? Hooks { get; init; }
+
+    /// <summary>Keep freed address space (retained) instead of unmapping it.</summary>
+    public bool Retain { get; init; } = true;
+
+    /// <summary>Milliseconds for dirty pages to become muzzy: -1 never, 0 at once.</summary>
+    public long DirtyDecayMs { get; init; } = 10_000;
+
+    /// <summary>Milliseconds for muzzy pages to become retained: -1 never, 0 at once.</summary>
+    public long MuzzyDecayMs { get; init; }
+
+    /// <summary>Freed extents at least this large are purged at once unless a decay time is -1.</summary>
+    public long OversizeThreshold { get; init; } = 8 << 20;
+
+    /// <summary>A dirty extent is not split for a request 2^this times smaller.</summary>
+    public int LgExtentMaxActiveFit { get; init; } = 6;
+
+    /// <summary>Guard every N-th slab extent (1 = all, 0 = none).</summary>
+    public int GuardSmallEvery { get; init; }
+
+    /// <summary>Guard every N-th large extent (1 = all, 0 = none).</summary>
+    public int GuardLargeEvery { get; init; }
+
+    /// <summary>Clock for decay; tests pass a fake one.</summary>
+    public TimeProvider? TimeProvider { get; init; }
+
+    /// <summary>The address map; null for the process-wide one.</summary>
+    public ExtentMap? Map { get; init; }
+
+    /// <summary>Page-size classes; null for those of the OS page.</summary>
+    public SizeClasses? PageClasses { get; init; }
+
+    /// <summary>Metadata is mapped through <see cref="Hooks"/> too (jemalloc's metadata_use_hooks); otherwise straight from the OS.</summary>
+    public bool MetadataUsesHooks { get; init; } = true;
+}

@@ -1,0 +1,65 @@
+using System.ComponentModel;
+
+namespace Allocator.Extents;
+
+/// <summary>
+/// One consistent-enough snapshot of a page allocator shard's figures, in bytes unless named
+/// otherwise. Cheap to take: every figure is an atomic read.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public readonly record struct PageAllocatorStats
+{
+    /// <summary>The page allocator's own mapped bytes: active, dirty and muzzy extents (metadata excluded).</summary>
+    public long PaMapped { get; init; }
+
+    /// <summary>Derived: <see cref="PaMapped"/> plus metadata mappings (<see cref="BaseMapped"/>).</summary>
+    public long Mapped => PaMapped + BaseMapped;
+
+    /// <summary>Bytes in active extents.</summary>
+    public long Active { get; init; }
+
+    /// <summary>Bytes in the dirty cache.</summary>
+    public long Dirty { get; init; }
+
+    /// <summary>Bytes in the muzzy cache.</summary>
+    public long Muzzy { get; init; }
+
+    /// <summary>Bytes of retained address space.</summary>
+    public long Retained { get; init; }
+
+    /// <summary>Derived: active and dirty pages plus touched metadata, the upper bound of what occupies RAM.</summary>
+    public long Resident => Active + Dirty + BaseResident;
+
+    /// <summary>Metadata bytes handed out.</summary>
+    public long BaseAllocated { get; init; }
+
+    /// <summary>Metadata bytes touched.</summary>
+    public long BaseResident { get; init; }
+
+    /// <summary>Metadata bytes mapped.</summary>
+    public long BaseMapped { get; init; }
+
+    /// <summary>Address space given up after hook failures.</summary>
+    public long Abandoned { get; init; }
+
+    /// <summary>Dirty purge passes.</summary>
+    public long DirtyPurges { get; init; }
+
+    /// <summary>Extents purged from the dirty cache (one madvise or dalloc call each).</summary>
+    public long DirtyPurgeCalls { get; init; }
+
+    /// <summary>Pages purged from the dirty cache.</summary>
+    public long DirtyPurgedPages { get; init; }
+
+    /// <summary>Muzzy purge passes.</summary>
+    public long MuzzyPurges { get; init; }
+
+    /// <summary>Extents purged from the muzzy cache.</summary>
+    public long MuzzyPurgeCalls { get; init; }
+
+    /// <summary>Pages purged from the muzzy cache.</summary>
+    public long MuzzyPurgedPages { get; init; }
+
+    /// <summary>Edata structs waiting for reuse.</summary>
+    public long EdataCached { get; init; }
+}

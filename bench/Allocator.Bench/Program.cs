@@ -1,0 +1,142 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Allocator.Bench.Harness;
+using Allocator.Bench.Peers;
+using Allocator.Bench.Report;
+
+namespace Allocator.Bench;
+
+public static class Program
+{
+    private const string Usage = """
+        Allocator.Bench: the project's allocator against jemalloc, mimalloc, tcmalloc, glibc, ArrayPool and new byte[].
+
+          all       [--out DIR] [--peers a,b]   every workload and the memory run, full length (a few minutes)
+          quick     [--out DIR] [--peers a,b]   the same, short (for development)
+          timings   [--quick] [--out DIR] [--peers a,b]   the timed workloads only
+          memory    [--quick] [--out DIR] [--peers a,b]   the memory run only
+          list                                  which peers load here, and why the others do not
+          bdn       [--peers a,b] [BenchmarkDotNet arguments]   the pair workloads under BenchmarkDotNet
+          memory-child --peer ID --bytes N      (internal) one peer's memory run in this process
+
+          --subject ID  check the goals of issues 4 and 7 for this peer (default: the project's arena)
+          --no-reexec   do not restart with GLIBC_TUNABLES (jemalloc will then be skipped)
+        Peer ids: jemalloc, mimalloc, tcmalloc, glibc, arraypool, gcarray.
+        """;
+
+    public static int Main(string[] args)
+    {
+        var options = new Options(args);
+        if (!options.Has("--no-reexec") && Tunables.ReExecuteIfNeeded(args) is int exitCode)
+            return exitCode;
+
+        switch (options.Command)
+        {
+            case "all":
+                return Run(RunSettings.Full, options, timings: true, memory: true);
+            case "quick":
+                return Run(RunSettings.Quick, options, timings: true, memory: true);
+            case "timings":
+                return Run(options.Has("--quick") ? RunSettings.Quick : RunSettings.Full, options, timings: true, memory: false);
+            case "memory":
+                return Run(options.Has("--quick") ? RunSettings.Quick : RunSettings.Full, options, timings: false, memory: true);
+            case "list":
+                return List();
+            case "bdn":
+                return Bdn.PairBenchmarks.Run(options.WithoutOwn(), SelectPeers(options.Value("--peers")));
+            case "memory-child":
+                return Runner.MemoryChild(
+                    options.Value("--peer") ?? throw new ArgumentException("memory-child needs --peer"),
+                    long.Parse(options.Value("--bytes") ?? throw new ArgumentException("memory-child needs --bytes"), CultureInfo.InvariantCulture));
+            default:
+                Console.Error.WriteLine(Usage);
+                return options.Command is null or "help" or "--help" or "-h" ? 0 : 2;
+        }
+    }
+
+    private static int Run(RunSettings settings, Options options, bool timings, bool memory)
+    {
+        IReadOnlyList<PeerDescriptor> peers = SelectPeers(options.Value("--peers"));
+        string outDir = options.Value("--out") ?? DefaultOutput();
+        Directory.CreateDirectory(outDir);
+
+        RunReport report = Runner.Run(settings, peers, timings, memory, options.Value("--subject"));
+
+        string stem = settings == RunSettings.Full ? "results" : "quick";
+        if (!(timings && memory))
+            stem += timings ? "-timings" : "-memory";
+        string timingsSvg = stem + "-timings.svg", memorySvg = stem + "-memory.svg";
+        if (timings)
+        {
+            File.WriteAllText(Path.Combine(outDir, timingsSvg), Svg.Timings(report));
+            File.WriteAllText(Path.Combine(outDir, stem + "-timings.csv"), Csv.Timings(report));
+        }
+        if (memory && report.Memory.Any(m => m.Result is not null))
+            File.WriteAllText(Path.Combine(outDir, memorySvg), Svg.Memory(report));
+        string mdPath = Path.Combine(outDir, stem + ".md");
+        File.WriteAllText(mdPath, MarkdownReport.Write(report, timingsSvg, memorySvg));
+        Console.WriteLine($"Wrote {mdPath}");
+        return 0;
+    }
+
+    private static int List()
+    {
+        foreach (PeerDescriptor d in PeerRegistry.All)
+        {
+            PeerProbe probe = d.Probe();
+            Console.WriteLine(probe.Entry is { } e ? $"{d.Id,-10} {e.Description}" : $"{d.Id,-10} skipped: {probe.SkipReason}");
+        }
+        return 0;
+    }
+
+    private static IReadOnlyList<PeerDescriptor> SelectPeers(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list))
+            return PeerRegistry.All;
+        var chosen = new List<PeerDescriptor>();
+        foreach (string name in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            chosen.Add(PeerRegistry.Find(name) ?? throw new ArgumentException($"Unknown peer '{name}'. Known: {string.Join(", ", PeerRegistry.All.Select(p => p.Id))}."));
+        return chosen;
+    }
+
+    /// <summary>bench/results in the repository this program is run from (found by Allocator.sln).</summary>
+    private static string DefaultOutput()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Allocator.sln")))
+                return Path.Combine(dir.FullName, "bench", "results");
+        return Path.Combine(Environment.CurrentDirectory, "bench-results");
+    }
+
+    /// <summary>The first argument is the command; then flags and "--name value" pairs.</summary>
+    private sealed class Options(string[] args)
+    {
+        public string? Command { get; } = args.Length > 0 ? args[0] : null;
+
+        public bool Has(string flag) => args.Contains(flag);
+
+        public string? Value(string name)
+        {
+            int i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+
+        /// <summary>The arguments after the command without this program's own options, for
+        /// handing to BenchmarkDotNet.</summary>
+        public string[] WithoutOwn()
+        {
+            var rest = new List<string>();
+            for (int i = 1; i < args.Length; i++)
+            {
+                if (args[i] == "--peers")
+                    i++;
+                else if (args[i] != "--no-reexec")
+                    rest.Add(args[i]);
+            }
+            return rest.ToArray();
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Allocator.Extents;
+using Allocator.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using OsPages = Allocator.Os.Pages;
+
+namespace Allocator.Tests.Arenas;
+
+/// <summary>DESIGN.md invariants 7 and 8, through the arena.</summary>
+[Collection(ProcessWideCollection.Name)]
+public sealed unsafe class ArenaGuardTests
+{
+    private static readonly nuint Page = OsPages.PageSize;
+
+    private static Arena<RuntimeArenaPolicy> Guarded(bool retain = true, int smallEvery = 1, int largeEvery = 0, long dirtyMs = -1, long muzzyMs = -1) =>
+        new(new ArenaOptions
+        {
+            Retain = retain,
+            GuardSmallEvery = smallEvery,
+            GuardLargeEvery = largeEvery,
+            ThreadCache = false,
+            DirtyDecayMs = dirtyMs,
+            MuzzyDecayMs = muzzyMs,
+            TimeProvider = new FakeTimeProvider(),
+        });
+
+    private static Edata* ExtentOf(Arena<RuntimeArenaPolicy> arena, void* p)
+    {
+        Assert.True(arena.PageAllocator.Context.Map.TryLookup(p, out RtreeContents c));
+        return c.Edata;
+    }
+
+    [Fact]
+    public void Invariant7_SmallGuardedExtentsAreReusedFromTheGuardedSetWithoutAnMprotect()
+    {
+        using var arena = Guarded();
+        void* p = arena.Allocate(4096);
+        Edata* slab = ExtentOf(arena, p);
+        Assert.True(slab->IsGuarded);
+        Assert.True(ProcMaps.PermissionsAt(slab->Past)!.StartsWith("---", StringComparison.Ordinal), "a guard page follows the slab");
+        arena.Free(p);
+        Assert.Equal(1, arena.PageAllocator.Context.Dirty.GuardedEset.Count);
+
+        long protects = OsPages.Counters.Protects;
+        void* q = arena.Allocate(4096);
+        Assert.True(q == p, "the cached guarded slab comes back");
+        Assert.Equal(protects, OsPages.Counters.Protects);
+        Assert.True(ExtentOf(arena, q)->IsGuarded);
+        arena.Free(q);
+        arena.Validate();
+    }
+
+    [Fact]
+    public void Invariant7_GuardedExtentsDecayDirtyToMuzzyToRetainedAndStayGuarded()
+    {
+        var clock = new FakeTimeProvider();
+        using var arena = new Arena<RuntimeArenaPolicy>(new ArenaOptions
+        {
+            GuardSmallEvery = 1, ThreadCache = false, DirtyDecayMs = 1000, MuzzyDecayMs = 1000, TimeProvider = clock,
+        });
+        void* p = arena.Allocate(4096);
+        Edata* slab = ExtentOf(arena, p);
+        void* guardPage = slab->Past;
+        arena.Free(p);
+        var ctx = arena.PageAllocator.Context;
+        Assert.Equal(1, ctx.Dirty.GuardedEset.Count);
+
+        // Tick through the decay: the guarded slab moves on as the others do, guard and all.
+        bool sawMuzzy = false;
+        for (int i = 0; i < 500 && ctx.Retained.GuardedEset.Count == 0; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(20));
+            arena.PageAllocator.DecayTick();
+            sawMuzzy |= ctx.Muzzy.GuardedEset.Count == 1;
+        }
+
+        Assert.True(sawMuzzy, "the guarded slab passed through the muzzy cache");
+        Assert.Equal(1, ctx.Retained.GuardedEset.Count);
+        Assert.True(ctx.Retained.GuardedEset.LruFirst->IsGuarded);
+        Assert.StartsWith("---", ProcMaps.PermissionsAt(guardPage));
+        // Reused from retained: the same slab, still without an mprotect.
+        long protects = OsPages.Counters.Protects;
+        Assert.True(arena.Allocate(4096) == p);
+        Assert.Equal(protects, OsPages.Counters.Protects);
+        arena.Validate();
+    }
+
+    [Fact]
+    public void Invariant8_DestroyingAnArenaUnguardsItsRetainedGuardedSlabsSoNoGuardPageOutlivesIt()
+    {
+        // Every guard page the arenas made, checked after their destroy. (The process-wide count of
+        // PROT_NONE regions is not a usable measure: the runtime reserves and trims its own.)
+        var guards = new HashSet<nint>();
+        int retainedGuarded = 0;
+        for (int cycle = 0; cycle < 1000; cycle++)
+        {
+            using var arena = Guarded(largeEvery: 1);
+            var blocks = new List<nint>();
+            for (int i = 0; i < 8; i++) blocks.Add((nint)arena.Allocate((nuint)(64 << (i % 7))));
+            blocks.Add((nint)arena.Allocate(40_000));
+            foreach (nint b in blocks)
+            {
+                Edata* e = ExtentOf(arena, (void*)b);
+                Assert.True(e->IsGuarded);
+                guards.Add((nint)e->Past);
+                if (!e->IsSlab) guards.Add((nint)e->Address - (nint)Page);
+            }
+
+            foreach (nint b in blocks) arena.Free((void*)b);
+            // Retained guarded slabs are what the seed commit is about: put them there.
+            arena.Purge();
+            retainedGuarded += (int)arena.PageAllocator.Context.Retained.GuardedEset.Count;
+        }
+
+        Assert.True(retainedGuarded >= 1000, "every cycle destroyed an arena holding retained guarded slabs");
+        int leaked = 0;
+        foreach (nint g in guards) leaked += ProcMaps.CountProtNone((void*)g, Page);
+        Assert.Equal(0, leaked);
+    }
+
+    [Fact]
+    public void GuardedLargeAllocationsAreUnguardedWhenFreedAndCountedOnlyByTheirUsableBytes()
+    {
+        using var arena = Guarded(smallEvery: 0, largeEvery: 1, dirtyMs: -1);
+        byte* p = (byte*)arena.Allocate(40_000);
+        Edata* e = ExtentOf(arena, p);
+        Assert.True(e->IsGuarded);
+        Assert.StartsWith("---", ProcMaps.PermissionsAt(p - Page));
+        Assert.StartsWith("---", ProcMaps.PermissionsAt(p + e->Size));
+        arena.Validate();
+        arena.Free(p);
+        Assert.Equal(0, arena.PageAllocator.Context.Dirty.GuardedEset.Count);
+        Assert.StartsWith("rw", ProcMaps.PermissionsAt(p - Page));
+        arena.Validate();
+    }
+
+    [Fact]
+    public void WithoutRetainGuardedSlabsAreUnguardedBeforeTheyAreUnmapped()
+    {
+        using var arena = Guarded(retain: false, dirtyMs: 0, muzzyMs: 0);
+        void* p = arena.Allocate(4096);
+        Edata* slab = ExtentOf(arena, p);
+        nint guard = (nint)slab->Past;
+        arena.Free(p);
+        Assert.Equal(0, ProcMaps.CountProtNone((void*)guard, Page));
+        arena.Validate();
+    }
+
+    [Fact]
+    public void BadGuardSettingsAreRejected()
+    {
+        Assert.Equal("GuardLargeEvery", Assert.Throws<ArgumentOutOfRangeException>(() => Guarded(largeEvery: -3)).ParamName);
+    }
+}

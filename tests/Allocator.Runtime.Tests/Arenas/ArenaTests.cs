@@ -1,0 +1,319 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Threading;
+using Allocator.Extents;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Allocator.Tests.Arenas;
+
+public sealed unsafe class ArenaTests
+{
+    private static Arena NewArena(ArenaOptions? o = null) => Arena.Create((o ?? new ArenaOptions()) with { TimeProvider = new FakeTimeProvider() });
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AllocatesEverySizeClassWithItsUsableSizeAndFreesIt(bool threadCache)
+    {
+        using var arena = NewArena(new ArenaOptions { ThreadCache = threadCache });
+        var sizes = new nuint[] { 0, 1, 7, 8, 9, 16, 17, 100, 128, 129, 1000, 4096, 4097, 14336, 14337, 16384, 20000, 32768, 65536, 1 << 20, 3 << 20, 9 << 20 };
+        var live = new List<(nint P, nuint Size)>();
+        foreach (nuint size in sizes)
+        {
+            byte* p = (byte*)arena.Allocate(size);
+            nuint usable = arena.UsableSize(p);
+            Assert.True(usable >= Math.Max(size, 1));
+            Assert.Equal(0u, (uint)((nuint)p % 8));
+            new Span<byte>(p, (int)usable).Fill((byte)size);
+            live.Add(((nint)p, usable));
+        }
+
+        arena.Validate();
+        foreach (var (p, usable) in live)
+        {
+            Assert.True(new ReadOnlySpan<byte>((void*)p, (int)usable).IndexOfAnyExcept(new ReadOnlySpan<byte>((void*)p, 1)[0]) < 0, "blocks overlap");
+            arena.Free((void*)p);
+        }
+
+        arena.Validate();
+        // With a thread cache, freed large blocks up to 32 KiB wait in it and still count as allocated.
+        long expected = threadCache ? (2 * 16384 + 20480 + 32768) : 0; // 14337 and 16384 both round to 16 KiB
+        Assert.Equal(expected, arena.GetStats().AllocatedLarge);
+    }
+
+    [Fact]
+    public void AllocateZeroedAndAlignedHonorTheirPromises()
+    {
+        using var arena = NewArena();
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (nuint size in new nuint[] { 24, 3000, 40000 })
+            {
+                byte* p = (byte*)arena.Allocate(size);
+                new Span<byte>(p, (int)size).Fill(0xCC);
+                arena.Free(p);
+                byte* z = (byte*)arena.AllocateZeroed(size);
+                Assert.True(new ReadOnlySpan<byte>(z, (int)size).IndexOfAnyExcept((byte)0) < 0);
+                arena.Free(z);
+            }
+        }
+
+        foreach (nuint alignment in new nuint[] { 8, 16, 64, 256, 4096, 65536, 1 << 21 })
+        {
+            foreach (nuint size in new nuint[] { 1, 40, 5000, 70000 })
+            {
+                void* p = arena.AllocateAligned(size, alignment);
+                Assert.Equal(0u, (uint)((nuint)p % alignment));
+                Assert.True(arena.UsableSize(p) >= size);
+                arena.Free(p);
+            }
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => { arena.AllocateAligned(8, 24); });
+        arena.Validate();
+    }
+
+    [Fact]
+    public void ReallocateGrowsAndShrinksLargeBlocksInPlaceAndMovesOnlyWhenItMust()
+    {
+        using var arena = NewArena(new ArenaOptions { ThreadCache = false });
+        byte* p = (byte*)arena.Allocate(64 << 10);
+        new Span<byte>(p, 64 << 10).Fill(7);
+        byte* q = (byte*)arena.Reallocate(p, 48 << 10);
+        Assert.True(p == q, "shrinking a large block happens in place");
+        byte* r = (byte*)arena.Reallocate(q, 64 << 10);
+        Assert.True(q == r, "the tail just released is free, so growing back happens in place");
+        Assert.True(new ReadOnlySpan<byte>(r, 48 << 10).IndexOfAnyExcept((byte)7) < 0);
+
+        byte* s = (byte*)arena.Allocate(100);
+        new Span<byte>(s, 100).Fill(9);
+        byte* t = (byte*)arena.Reallocate(s, 5000);
+        Assert.True(new ReadOnlySpan<byte>(t, 100).IndexOfAnyExcept((byte)9) < 0);
+        Assert.True(arena.Reallocate(t, 4500) == t, "same size class: nothing to do");
+        arena.Free(r);
+        arena.Free(t);
+        Assert.True(arena.Reallocate(null, 10) != null);
+        arena.Validate();
+    }
+
+    [Fact]
+    public void BadFreesThrowNamingTheAddressAndChangeNothing()
+    {
+        using var arena = NewArena(new ArenaOptions { ThreadCache = false });
+        arena.Free(null);
+        byte* foreign = (byte*)NativeMemory.Alloc(64);
+        try
+        {
+            var ex = Assert.Throws<InvalidOperationException>(() => arena.Free(foreign));
+            Assert.Contains($"0x{(nuint)foreign:x}", ex.Message);
+        }
+        finally
+        {
+            NativeMemory.Free(foreign);
+        }
+
+        byte* small = (byte*)arena.Allocate(48);
+        Assert.Throws<InvalidOperationException>(() => arena.Free(small + 8));
+        byte* large = (byte*)arena.Allocate(100_000);
+        Assert.Throws<InvalidOperationException>(() => arena.Free(large + 4096));
+        Assert.Throws<InvalidOperationException>(() => arena.UsableSize(large + 1));
+
+        using (var other = NewArena())
+        {
+            void* theirs = other.Allocate(48);
+            Assert.Throws<InvalidOperationException>(() => arena.Free(theirs));
+            other.Free(theirs);
+        }
+
+        arena.Validate();
+        arena.Free(small);
+        arena.Free(large);
+        // Without a thread cache, both double frees are caught at once.
+        Assert.Contains("already freed", Assert.Throws<InvalidOperationException>(() => arena.Free(small)).Message);
+        // The freed large extent may have merged into a larger free one; either way it is refused by address.
+        Assert.Contains($"0x{(nuint)large:x}", Assert.Throws<InvalidOperationException>(() => arena.Free(large)).Message);
+        arena.Validate();
+    }
+
+    [Fact]
+    public void ADoubleFreeIsCaughtAtOnceWithDebugChecksAndAtTheLatestWhenTheCacheFlushes()
+    {
+        using (var debug = NewArena(new ArenaOptions { DebugChecks = true }))
+        {
+            void* p = debug.Allocate(32);
+            void* keep = debug.Allocate(32);
+            debug.Free(p);
+            Assert.Contains("freed twice", Assert.Throws<InvalidOperationException>(() => debug.Free(p)).Message);
+            debug.Free(keep);
+            debug.Validate();
+        }
+
+        using var arena = NewArena();
+        void* q = arena.Allocate(32);
+        arena.Free(q);
+        arena.Free(q);
+        // Push enough frees through the cache that it flushes the duplicated region to its slab.
+        var others = Enumerable.Range(0, 1000).Select(_ => (nint)arena.Allocate(32)).ToList();
+        var ex = Record.Exception(() =>
+        {
+            foreach (nint o in others) arena.Free((void*)o);
+        });
+        Assert.IsType<InvalidOperationException>(ex);
+        Assert.Contains("freed twice", ex!.Message);
+    }
+
+    [Fact]
+    public void SizesThatOverflowThrowBeforeAnythingChanges()
+    {
+        using var arena = NewArena();
+        var before = arena.GetStats();
+        Assert.Contains("largest size class", Assert.Throws<ArgumentOutOfRangeException>(() => { arena.Allocate(nuint.MaxValue); }).Message);
+        Assert.True(arena.TryAllocate(nuint.MaxValue) == null);
+        Assert.Throws<ArgumentOutOfRangeException>(() => { arena.AllocateArray<long>(-1); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => { arena.Allocate(arena.MaxSize + 1); });
+        Assert.Equal(before.Pages.Active, arena.GetStats().Pages.Active);
+        void* p = arena.Allocate(8);
+        Assert.Throws<ArgumentOutOfRangeException>(() => { arena.Reallocate(p, arena.MaxSize + 1); });
+        Assert.Equal(8u, (uint)arena.UsableSize(p));
+        arena.Validate();
+    }
+
+    [Fact]
+    public void AllocateArrayRentAndMemoryPoolHandOutArenaMemory()
+    {
+        using var arena = NewArena();
+        Span<int> ints = arena.AllocateArray<int>(1000);
+        for (int i = 0; i < ints.Length; i++) ints[i] = i;
+        Assert.Equal(999, ints[999]);
+        arena.FreeArray(ints);
+
+        using (IMemoryOwner<byte> owner = arena.Rent(300))
+        {
+            Assert.Equal(300, owner.Memory.Length);
+            owner.Memory.Span.Fill(1);
+            using MemoryHandle h = owner.Memory.Pin();
+            Assert.Equal(300u, (uint)arena.UsableSize(h.Pointer) / 300 * 300 >= 300 ? 300u : 0u);
+        }
+
+        using MemoryPool<byte> pool = arena.AsMemoryPool();
+        using IMemoryOwner<byte> rented = pool.Rent(5000);
+        Assert.True(rented.Memory.Length >= 5000);
+        Assert.Equal(1, arena.GetStats().Bins.Count(b => b.CurrentRegions > 0) + arena.GetStats().LargeClasses.Count(l => l.Current > 0) >= 1 ? 1 : 0);
+        arena.Validate();
+    }
+
+    [Fact]
+    public void TheThreadCachePathAllocatesNothingOnTheGcHeap()
+    {
+        using var arena = NewArena();
+        void** ptrs = stackalloc void*[64];
+        for (int warm = 0; warm < 3; warm++)
+        {
+            for (int i = 0; i < 64; i++) ptrs[i] = arena.Allocate((nuint)(16 + i * 8));
+            for (int i = 0; i < 64; i++) arena.Free(ptrs[i]);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < 10_000; round++)
+        {
+            for (int i = 0; i < 64; i++) ptrs[i] = arena.Allocate((nuint)(16 + i * 8));
+            for (int i = 0; i < 64; i++) arena.FreeSized(ptrs[i], (nuint)(16 + i * 8));
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void ResetFreesEverythingAndKeepsTheMappingsForReuse()
+    {
+        using var arena = NewArena(new ArenaOptions { DirtyDecayMs = -1, MuzzyDecayMs = -1 });
+        var blocks = Enumerable.Range(0, 3000).Select(i => (nint)arena.Allocate((nuint)(8 + i % 200 * 40))).ToList();
+        blocks.Add((nint)arena.Allocate(1 << 20));
+        long mappedBefore = arena.GetStats().Pages.PaMapped;
+        arena.Reset();
+        ArenaStats after = arena.GetStats();
+        Assert.Equal(0, after.Allocated);
+        Assert.Equal(0, after.Active);
+        Assert.Equal(mappedBefore, after.Pages.PaMapped);
+        Assert.Throws<InvalidOperationException>(() => arena.UsableSize((void*)blocks[^1]));
+        arena.Validate();
+
+        long maps = Allocator.Os.Pages.Counters.Maps;
+        for (int i = 0; i < 1000; i++) arena.Allocate((nuint)(8 + i % 200 * 40));
+        Assert.Equal(maps, Allocator.Os.Pages.Counters.Maps);
+        arena.Validate();
+    }
+
+    [Fact]
+    public void DisposedArenasGiveTheirIndexBackAndRefuseUse()
+    {
+        var a = NewArena();
+        uint index = a.Index;
+        a.Allocate(100);
+        a.Dispose();
+        a.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => { a.Allocate(100); });
+        using var b = NewArena();
+        Assert.Equal(index, b.Index);
+        void* p = b.Allocate(100);
+        b.Free(p);
+        b.Validate();
+    }
+
+    [Fact]
+    public void ADeadThreadsCacheIsFlushedBackToTheBins()
+    {
+        using var arena = NewArena();
+        var t = new Thread(() =>
+        {
+            var ps = Enumerable.Range(0, 50).Select(_ => (nint)arena.Allocate(64)).ToList();
+            foreach (nint p in ps) arena.Free((void*)p);
+        });
+        t.Start();
+        t.Join();
+        Assert.True(arena.GetStats().Bins.Single(b => b.RegionSize == 64).CurrentRegions > 0, "the dead thread's cache still holds regions");
+        for (int i = 0; i < 20 && arena.GetStats().Bins.Single(b => b.RegionSize == 64).CurrentRegions != 0; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.Equal(0, arena.GetStats().Bins.Single(b => b.RegionSize == 64).CurrentRegions);
+        arena.Validate();
+    }
+
+    [Fact]
+    public void StatsRelationsHoldAndTheTextReportNamesTheFigures()
+    {
+        using var arena = NewArena();
+        var ps = Enumerable.Range(0, 500).Select(i => (nint)arena.Allocate((nuint)(10 + i * 37))).ToList();
+        ArenaStats s = arena.GetStats();
+        Assert.True(s.Allocated <= s.Active);
+        Assert.True(s.Active < s.Resident);
+        Assert.True(s.Active < s.Mapped);
+        Assert.Equal(s.Pages.PaMapped + s.Pages.BaseMapped, s.Mapped);
+        string text = s.ToString();
+        Assert.Contains("allocated:", text);
+        Assert.Contains("mapped:", text);
+        Assert.Contains("bins:", text);
+        foreach (nint p in ps) arena.Free((void*)p);
+        arena.Purge();
+        ArenaStats after = arena.GetStats();
+        Assert.True(after.Pages.DirtyPurges > 0);
+        Assert.Equal(0, after.Dirty);
+        arena.Validate();
+    }
+
+    [Fact]
+    public void BadOptionsAreRejectedNamingTheSetting()
+    {
+        Assert.Equal("DirtyDecayMs", Assert.Throws<ArgumentOutOfRangeException>(() => Arena.Create(new ArenaOptions { DirtyDecayMs = -2 })).ParamName);
+        Assert.Equal("GuardSmallEvery", Assert.Throws<ArgumentOutOfRangeException>(() => Arena.Create(new ArenaOptions { GuardSmallEvery = -1 })).ParamName);
+        Assert.Equal("LgQuantum", Assert.Throws<ArgumentOutOfRangeException>(() => Arena.Create(new ArenaOptions { LgQuantum = 12 })).ParamName);
+        Assert.Equal("LgPage", Assert.Throws<ArgumentOutOfRangeException>(() => Arena.Create(new ArenaOptions { LgPage = 16 })).ParamName);
+        Assert.Equal("OversizeThreshold", Assert.Throws<ArgumentOutOfRangeException>(() => Arena.Create(new ArenaOptions { OversizeThreshold = 5 })).ParamName);
+    }
+}
