@@ -34,6 +34,22 @@ public abstract unsafe class Arena : IDisposable
     private protected static void Register(Arena arena)
     {
         lock (Arenas.ThreadCaches.ListLock) s_live[arena.Index] = arena;
+        AllocatorMetrics.EnsureCreated();
+    }
+
+    /// <summary>The arenas alive now (for metrics), in index order.</summary>
+    internal static System.Collections.Generic.List<Arena> LiveArenas()
+    {
+        var list = new System.Collections.Generic.List<Arena>();
+        lock (Arenas.ThreadCaches.ListLock)
+        {
+            foreach (Arena? a in s_live)
+            {
+                if (a != null) list.Add(a);
+            }
+        }
+
+        return list;
     }
 
     // ThreadCaches.ListLock held.
@@ -103,6 +119,14 @@ public abstract unsafe class Arena : IDisposable
     /// <summary>Returns dirty and muzzy pages to the OS now.</summary>
     public abstract void Purge();
 
+    /// <summary>
+    /// Changes how long freed pages linger: -1 never purge, 0 purge at once, or milliseconds. The
+    /// decay schedule restarts. (A generated arena whose policy never decays has no decay ticks
+    /// compiled in: only <see cref="Purge"/> and a background purger purge it.)
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A time is below -1 or too large.</exception>
+    public abstract void SetDecayTimes(long dirtyDecayMs, long muzzyDecayMs);
+
     /// <summary>Frees every block at once, keeping the mappings for reuse. Every pointer becomes invalid.</summary>
     public abstract void Reset();
 
@@ -115,6 +139,10 @@ public abstract unsafe class Arena : IDisposable
 
     /// <summary>Releases every mapping, guard page and metadata block. Every pointer becomes invalid.</summary>
     public abstract void Dispose();
+
+    /// <summary>Every extent and guard page of the arena, unordered (for <see cref="AddressSpacePicture"/>).</summary>
+    /// <remarks>Meaningful while no other thread uses the arena.</remarks>
+    public abstract System.Collections.Generic.List<AddressSpaceRegion> GetAddressSpace();
 
     /// <summary>Allocates an array of <paramref name="length"/> elements (contents undefined).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The length is negative or the byte size overflows.</exception>

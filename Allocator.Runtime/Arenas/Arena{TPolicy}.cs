@@ -42,7 +42,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     private readonly int[] _cacheCapacities;
     private readonly ulong _lookupMax, _smallMax, _largeMax;
     private readonly nuint _page;
-    private readonly bool _threadCache, _debugChecks, _decays;
+    private readonly bool _threadCache, _debugChecks;
+    private bool _decays;
     private readonly Lock _largeLock = new();
     private readonly long[] _largeAllocs, _largeFrees, _largeCurrent;
     private Edata* _large;
@@ -286,6 +287,17 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     }
 
     /// <inheritdoc/>
+    public override void SetDecayTimes(long dirtyDecayMs, long muzzyDecayMs)
+    {
+        ThrowIfDisposed();
+        if (!Decay.IsValidDecayMs(dirtyDecayMs)) throw new ArgumentOutOfRangeException(nameof(dirtyDecayMs), dirtyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
+        if (!Decay.IsValidDecayMs(muzzyDecayMs)) throw new ArgumentOutOfRangeException(nameof(muzzyDecayMs), muzzyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
+        _pa.SetDecayMs(ExtentState.Dirty, dirtyDecayMs);
+        _pa.SetDecayMs(ExtentState.Muzzy, muzzyDecayMs);
+        _decays = dirtyDecayMs != -1 || muzzyDecayMs != -1;
+    }
+
+    /// <inheritdoc/>
     public override void Reset()
     {
         ThrowIfDisposed();
@@ -383,6 +395,60 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         }
 
         ExtentValidator.Validate(_pa.Context, active.ToArray(), activeIsComplete: true);
+    }
+
+    /// <inheritdoc/>
+    public override List<AddressSpaceRegion> GetAddressSpace()
+    {
+        ThrowIfDisposed();
+        var extents = new List<nint>();
+        foreach (Bin bin in _bins)
+        {
+            using (bin.Lock.EnterScope())
+            {
+                if (bin.Current != null) extents.Add((nint)bin.Current);
+                bin.NonFull.ForEach(&Collect, Unsafe.AsPointer(ref extents));
+                for (Edata* s = bin.Full; s != null; s = s->ListNext) extents.Add((nint)s);
+            }
+        }
+
+        using (_largeLock.EnterScope())
+        {
+            for (Edata* e = _large; e != null; e = e->ListNext) extents.Add((nint)e);
+        }
+
+        var regions = new List<AddressSpaceRegion>();
+        foreach (nint e in extents) AddRegion(regions, (Edata*)e, AddressSpaceKind.Active);
+        ExtentContext ctx = _pa.Context;
+        foreach (Ecache ecache in new[] { ctx.Dirty, ctx.Muzzy, ctx.Retained })
+        {
+            AddressSpaceKind kind = ecache.State switch
+            {
+                ExtentState.Dirty => AddressSpaceKind.Dirty,
+                ExtentState.Muzzy => AddressSpaceKind.Muzzy,
+                _ => AddressSpaceKind.Retained,
+            };
+            using (ecache.Enter())
+            {
+                foreach (Eset set in new[] { ecache.Eset, ecache.GuardedEset })
+                {
+                    for (Edata* e = set.LruFirst; e != null; e = Eset.LruNext(e)) AddRegion(regions, e, kind);
+                }
+            }
+        }
+
+        return regions;
+    }
+
+    private void AddRegion(List<AddressSpaceRegion> regions, Edata* e, AddressSpaceKind kind)
+    {
+        regions.Add(new AddressSpaceRegion((nuint)e->Address, e->Size, kind));
+        if (!e->IsGuarded) return;
+        regions.Add(new AddressSpaceRegion((nuint)e->Past, _page, AddressSpaceKind.Guard));
+        // Slabs cut from the bump region have only the right guard. Free guarded extents are all
+        // such slabs (guarded large extents are unguarded when freed); everything else has two.
+        bool rightOnly = SanBump.IsSupported(_pa.Context) && (e->IsSlab || kind != AddressSpaceKind.Active);
+        if (!rightOnly) regions.Add(new AddressSpaceRegion((nuint)e->Address - _page, _page, AddressSpaceKind.Guard));
     }
 
     private static void Collect(Edata* e, void* state) => Unsafe.AsRef<List<nint>>(state).Add((nint)e);

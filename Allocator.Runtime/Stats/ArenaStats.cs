@@ -81,6 +81,9 @@ public sealed class ArenaStats
     /// <summary>Per large size class that was ever used.</summary>
     public IReadOnlyList<LargeClassStats> LargeClasses { get; }
 
+    /// <summary>The statistics as JSON (see <see cref="StatsJson"/>).</summary>
+    public string ToJson() => StatsJson.ToJson(this);
+
     /// <summary>A malloc_stats_print-style text report.</summary>
     public override string ToString() => StatsPrinter.ToText(this);
 }

@@ -149,6 +149,87 @@ public sealed unsafe class ArenaGuardTests
     }
 
     [Fact]
+    public void PortOfSanGuardedSmall_SlabStartsAreAtLeastASlabAndAPageApart()
+    {
+        using var arena = Guarded();
+        var starts = new List<nuint>();
+        for (int i = 0; i < 16; i++)
+        {
+            byte* p = (byte*)arena.Allocate(4096);
+            Edata* e = ExtentOf(arena, p);
+            Assert.True(e->IsGuarded);
+            Assert.True(p == e->Address, "a one-region slab starts where its allocation does");
+            starts.Add((nuint)p);
+        }
+
+        foreach (nuint a in starts)
+        {
+            foreach (nuint b in starts)
+            {
+                if (a != b) Assert.True(a > b ? a - b >= Page + Page : b - a >= Page + Page);
+            }
+        }
+
+        arena.Validate();
+    }
+
+    [Fact]
+    public void PortOfSanGuardedLarge_EveryLargeExtentIsGuardedAndApartBySizePlusTwoPages()
+    {
+        using var arena = Guarded(smallEvery: 0, largeEvery: 1);
+        const nuint Size = 16 << 10;
+        var ps = new List<nuint>();
+        for (int i = 0; i < 32; i++)
+        {
+            byte* p = (byte*)arena.Allocate(Size);
+            Assert.True(ExtentOf(arena, p)->IsGuarded);
+            ps.Add((nuint)p);
+        }
+
+        foreach (nuint a in ps)
+        {
+            foreach (nuint b in ps)
+            {
+                if (a != b) Assert.True(a > b ? a - b >= Size + 2 * Page : b - a >= Size + 2 * Page);
+            }
+        }
+
+        arena.Validate();
+    }
+
+    [Fact]
+    public void PortOfSanGuardedDecay_FreedGuardedSlabsAreReusedAndPurgeCountsTheirPages()
+    {
+        using var arena = Guarded();
+        void* small = arena.Allocate(4096);
+        void* two = arena.Allocate(8192);
+        arena.Free(small);
+        Assert.Equal((long)Page, arena.GetStats().Dirty);
+        arena.Free(two);
+        Assert.Equal(3 * (long)Page, arena.GetStats().Dirty);
+        // Both come back from the guarded cache: dirty drops to 0, still guarded.
+        void* small2 = arena.Allocate(4096);
+        void* two2 = arena.Allocate(8192);
+        Assert.True(small2 == small && two2 == two);
+        Assert.Equal(0, arena.GetStats().Dirty);
+        Assert.True(ExtentOf(arena, small2)->IsGuarded && ExtentOf(arena, two2)->IsGuarded);
+        arena.Free(small2);
+        arena.Free(two2);
+
+        long purgesBefore = arena.GetStats().Pages.DirtyPurges;
+        arena.Purge();
+        PageAllocatorStats s = arena.GetStats().Pages;
+        Assert.Equal(0, s.Dirty);
+        Assert.Equal(purgesBefore + 1, s.DirtyPurges);
+        Assert.Equal(3, s.DirtyPurgedPages);
+        Assert.Equal(0, s.MuzzyPurges);
+        // With retain, the same pointers come back from the retained guarded cache.
+        Assert.True(arena.Allocate(4096) == small);
+        Assert.True(arena.Allocate(8192) == two);
+        arena.Validate();
+    }
+
+    [Fact]
     public void BadGuardSettingsAreRejected()
     {
         Assert.Equal("GuardLargeEvery", Assert.Throws<ArgumentOutOfRangeException>(() => Guarded(largeEvery: -3)).ParamName);

@@ -217,8 +217,14 @@ public sealed unsafe class TestExtentHooks : IExtentHooks
     public bool Dalloc(void* address, nuint size, bool committed, uint arenaIndex)
     {
         if (!Enter(HookKind.Dalloc)) return false;
-        if (!_inner.Dalloc(address, size, committed, arenaIndex)) return false;
-        Released(address, size, "Dalloc");
+        // Unmap and record under one lock: once unmapped, another thread's Alloc may get the same
+        // address back, and its record must not land before this release is booked.
+        lock (_mapLock)
+        {
+            if (!_inner.Dalloc(address, size, committed, arenaIndex)) return false;
+            Released(address, size, "Dalloc");
+        }
+
         Succeeded(HookKind.Dalloc);
         return true;
     }
@@ -227,8 +233,12 @@ public sealed unsafe class TestExtentHooks : IExtentHooks
     public void Destroy(void* address, nuint size, bool committed, uint arenaIndex)
     {
         if (!Enter(HookKind.Destroy)) return;
-        _inner.Destroy(address, size, committed, arenaIndex);
-        Released(address, size, "Destroy");
+        lock (_mapLock)
+        {
+            _inner.Destroy(address, size, committed, arenaIndex);
+            Released(address, size, "Destroy");
+        }
+
         Succeeded(HookKind.Destroy);
     }
 

@@ -1,0 +1,80 @@
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Threading;
+
+namespace Allocator;
+
+/// <summary>
+/// <see cref="System.Diagnostics.Metrics"/> instruments for every live arena, tagged with
+/// <c>allocator.arena.index</c>; visible to <c>dotnet-counters monitor --counters Allocator</c> and
+/// to OpenTelemetry. Names follow OpenTelemetry conventions (dotted, lower case, UCUM units).
+/// </summary>
+/// <remarks>Observable instruments: nothing is measured until a listener asks.</remarks>
+public static class AllocatorMetrics
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "Allocator";
+
+    private static Meter? s_meter;
+
+    /// <summary>The meter; created with the first arena.</summary>
+    public static Meter Meter => EnsureCreated();
+
+    internal static Meter EnsureCreated()
+    {
+        Meter? meter = Volatile.Read(ref s_meter);
+        if (meter != null) return meter;
+        meter = new Meter(MeterName, "1.0");
+        if (Interlocked.CompareExchange(ref s_meter, meter, null) != null)
+        {
+            meter.Dispose();
+            return s_meter!;
+        }
+
+        Gauge(meter, "allocator.arena.mapped", "By", "Bytes mapped: active, dirty and muzzy pages plus metadata.", s => s.Mapped);
+        Gauge(meter, "allocator.arena.active", "By", "Bytes in active extents (slabs and large allocations).", s => s.Active);
+        Gauge(meter, "allocator.arena.allocated", "By", "Bytes allocated to the application (thread caches included).", s => s.Allocated);
+        Gauge(meter, "allocator.arena.dirty", "By", "Bytes of freed pages not yet purged.", s => s.Dirty);
+        Gauge(meter, "allocator.arena.muzzy", "By", "Bytes of lazily purged pages.", s => s.Muzzy);
+        Gauge(meter, "allocator.arena.retained", "By", "Bytes of address space kept for reuse, not backed by memory.", s => s.Retained);
+        Gauge(meter, "allocator.arena.resident", "By", "Bytes that may occupy physical memory.", s => s.Resident);
+        Counter(meter, "allocator.arena.allocations", "{allocation}", "Regions and large extents handed out by bins and the large path.", s =>
+        {
+            long n = 0;
+            foreach (BinStats b in s.Bins) n += b.Allocations;
+            foreach (LargeClassStats l in s.LargeClasses) n += l.Allocations;
+            return n;
+        });
+        Counter(meter, "allocator.arena.purges", "{purge}", "Purge passes over dirty and muzzy pages.", s => s.Pages.DirtyPurges + s.Pages.MuzzyPurges);
+        Counter(meter, "allocator.arena.purged", "By", "Bytes purged from dirty and muzzy pages.",
+            s => (s.Pages.DirtyPurgedPages + s.Pages.MuzzyPurgedPages) * System.Environment.SystemPageSize);
+        return meter;
+    }
+
+    private static void Gauge(Meter meter, string name, string unit, string description, System.Func<ArenaStats, long> read) =>
+        meter.CreateObservableGauge(name, () => Observe(read), unit, description);
+
+    private static void Counter(Meter meter, string name, string unit, string description, System.Func<ArenaStats, long> read) =>
+        meter.CreateObservableCounter(name, () => Observe(read), unit, description);
+
+    private static IEnumerable<Measurement<long>> Observe(System.Func<ArenaStats, long> read)
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach (Arena arena in Arena.LiveArenas())
+        {
+            ArenaStats stats;
+            try
+            {
+                stats = arena.GetStats();
+            }
+            catch (System.ObjectDisposedException)
+            {
+                continue;
+            }
+
+            measurements.Add(new Measurement<long>(read(stats), new KeyValuePair<string, object?>("allocator.arena.index", (long)arena.Index)));
+        }
+
+        return measurements;
+    }
+}
