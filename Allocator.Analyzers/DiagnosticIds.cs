@@ -1,0 +1,41 @@
+namespace Allocator.Analyzers;
+
+/// <summary>
+/// Diagnostic IDs. ALLOC1xxx: declarations and configuration (what the generator skips);
+/// ALLOC2xxx: runtime API misuse; ALLOC3xxx: performance hints; ALLOC9xxx: reserved.
+/// </summary>
+public static class DiagnosticIds
+{
+    /// <summary>An [Arena] type, or a type containing it, is not partial.</summary>
+    public const string ArenaTypeNotPartial = "ALLOC1001";
+
+    /// <summary>An [Arena] type is static, generic, abstract or a record.</summary>
+    public const string ArenaTypeShape = "ALLOC1002";
+
+    /// <summary>Size-class exponents out of range or inconsistent.</summary>
+    public const string SizeClassParameters = "ALLOC1003";
+
+    /// <summary>A decay time below -1 or above the maximum.</summary>
+    public const string DecayOutOfRange = "ALLOC1004";
+
+    /// <summary>A negative guard sampling count.</summary>
+    public const string GuardEveryNegative = "ALLOC1005";
+
+    /// <summary>An oversize threshold below one page.</summary>
+    public const string OversizeThresholdBelowPage = "ALLOC1006";
+
+    /// <summary>LgExtentMaxActiveFit out of range.</summary>
+    public const string ExtentMaxActiveFitOutOfRange = "ALLOC1007";
+
+    /// <summary>The [ExtentHooks] type does not implement IExtentHooks.</summary>
+    public const string HooksNotExtentHooks = "ALLOC1008";
+
+    /// <summary>The [ExtentHooks] type has no public parameterless constructor.</summary>
+    public const string HooksNotConstructible = "ALLOC1009";
+
+    /// <summary>More size classes than the size index can number.</summary>
+    public const string TooManySizeClasses = "ALLOC1010";
+
+    /// <summary>[SizeClasses], [Guards] or [ExtentHooks] on a type without [Arena]: it has no effect.</summary>
+    public const string ConfigurationWithoutArena = "ALLOC1011";
+}

@@ -1,0 +1,132 @@
+using System.Collections.Generic;
+using Allocator.Sizing;
+
+namespace Allocator;
+
+/// <summary>Which rule an arena declaration breaks; the analyzers map each to a diagnostic.</summary>
+internal enum ArenaRule
+{
+    DecayOutOfRange,
+    GuardEveryNegative,
+    OversizeThresholdBelowPage,
+    ExtentMaxActiveFitOutOfRange,
+    SizeClassParameters,
+    TooManySizeClasses,
+}
+
+/// <summary>One broken rule: the attribute property at fault and what to do about it.</summary>
+internal readonly struct ArenaRuleViolation
+{
+    public ArenaRuleViolation(ArenaRule rule, string attributeName, string propertyName, string message)
+    {
+        Rule = rule;
+        AttributeName = attributeName;
+        PropertyName = propertyName;
+        Message = message;
+    }
+
+    public ArenaRule Rule { get; }
+
+    /// <summary>The attribute's short name ("Arena", "SizeClasses", "Guards").</summary>
+    public string AttributeName { get; }
+
+    public string PropertyName { get; }
+
+    public string Message { get; }
+}
+
+/// <summary>
+/// Defaults and value rules of arena declarations, in one plain-C# file compiled into the runtime,
+/// the source generator and the analyzers, so the three agree on what a valid policy is.
+/// </summary>
+internal static class ArenaDeclarationRules
+{
+    // jemalloc 5.3 defaults on x86-64 Linux (opt_retain is on for 64-bit Linux).
+    public const bool DefaultRetain = true;
+    public const long DefaultDirtyDecayMs = 10_000;
+    public const long DefaultMuzzyDecayMs = 0;
+    public const long DefaultOversizeThreshold = 8L << 20;
+    public const int DefaultLgExtentMaxActiveFit = 6;
+    public const bool DefaultThreadCache = true;
+    public const bool DefaultDebugChecks = false;
+    public const int DefaultLgQuantum = 4;
+    public const int DefaultLgPage = 12;
+    public const int DefaultLgGroup = 2;
+    public const int DefaultLgTinyMin = 3;
+    public const int DefaultGuardEvery = 0;
+
+    /// <summary>jemalloc's bound: NSTIME_SEC_MAX seconds (about 584 years) in milliseconds.</summary>
+    public const long MaxDecayMs = 18_446_744_072_000;
+
+    /// <summary>64 means "no cap" (jemalloc clamps it to 63 when fitting).</summary>
+    public const int MaxLgExtentMaxActiveFit = 64;
+
+    public const string ArenaAttributeName = "Arena";
+    public const string SizeClassesAttributeName = "SizeClasses";
+    public const string GuardsAttributeName = "Guards";
+
+    /// <summary>Checks every value rule; returns true when <paramref name="settings"/> is valid.</summary>
+    /// <param name="settings">The declaration.</param>
+    /// <param name="violations">Receives each broken rule, when not null.</param>
+    public static bool Validate(ArenaSettings settings, List<ArenaRuleViolation>? violations)
+    {
+        var valid = true;
+
+        void Add(ArenaRule rule, string attribute, string property, string message)
+        {
+            valid = false;
+            violations?.Add(new ArenaRuleViolation(rule, attribute, property, message));
+        }
+
+        // The size-class rules are the runtime table builder's own, so a declaration that passes
+        // here always builds. The class-count bound gets its own rule: the fix differs.
+        if (!SizeClasses.TryValidate(settings.LgQuantum, settings.LgPage, settings.LgGroup, settings.LgTinyMin, out var parameter, out var error))
+        {
+            var tooMany = parameter == "lgGroup" && settings.LgGroup is >= 0 and <= SizeClasses.MaxLgGroup;
+            Add(tooMany ? ArenaRule.TooManySizeClasses : ArenaRule.SizeClassParameters, SizeClassesAttributeName, PropertyName(parameter), error ?? "invalid size classes");
+        }
+
+        CheckDecay(settings.DirtyDecayMs, nameof(ArenaSettings.DirtyDecayMs), Add);
+        CheckDecay(settings.MuzzyDecayMs, nameof(ArenaSettings.MuzzyDecayMs), Add);
+
+        if (settings.LgExtentMaxActiveFit < 0 || settings.LgExtentMaxActiveFit > MaxLgExtentMaxActiveFit)
+        {
+            Add(ArenaRule.ExtentMaxActiveFitOutOfRange, ArenaAttributeName, nameof(ArenaSettings.LgExtentMaxActiveFit),
+                $"LgExtentMaxActiveFit is {settings.LgExtentMaxActiveFit}; use 0 to {MaxLgExtentMaxActiveFit} (6 = never split an extent more than 64 times the request)");
+        }
+
+        CheckGuard(settings.GuardSmallEvery, "SmallEvery", Add);
+        CheckGuard(settings.GuardLargeEvery, "LargeEvery", Add);
+
+        // The page size is only meaningful when LgPage is sane; a bad LgPage is reported above.
+        if (settings.LgPage is >= SizeClasses.MinLgPage and <= SizeClasses.MaxLgPage && settings.OversizeThreshold < 1L << settings.LgPage)
+        {
+            Add(ArenaRule.OversizeThresholdBelowPage, ArenaAttributeName, nameof(ArenaSettings.OversizeThreshold),
+                $"OversizeThreshold is {settings.OversizeThreshold} bytes, below one page ({1L << settings.LgPage} bytes); use at least a page (default 8 MiB)");
+        }
+
+        return valid;
+    }
+
+    /// <summary>The attribute property for a <see cref="SizeClasses.TryValidate"/> parameter name ("lgPage" -> "LgPage").</summary>
+    private static string PropertyName(string? parameter) =>
+        string.IsNullOrEmpty(parameter) ? nameof(ArenaSettings.LgQuantum) : char.ToUpperInvariant(parameter![0]) + parameter.Substring(1);
+
+    private static void CheckDecay(long value, string property, System.Action<ArenaRule, string, string, string> add)
+    {
+        if (value < -1 || value > MaxDecayMs)
+        {
+            add(ArenaRule.DecayOutOfRange, ArenaAttributeName, property,
+                $"{property} is {value}; use -1 (never decay), 0 (purge at once) or a time up to {MaxDecayMs} ms");
+        }
+    }
+
+    private static void CheckGuard(int value, string property, System.Action<ArenaRule, string, string, string> add)
+    {
+        if (value < 0)
+        {
+            add(ArenaRule.GuardEveryNegative, GuardsAttributeName, property,
+                $"{property} is {value}; use 0 (no guards), 1 (guard every extent) or N (guard every N-th extent)");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using System.Threading.Tasks;
+using Allocator.Analyzers.Declarations;
+using Allocator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Testing;
+
+namespace Allocator.Analyzers.Tests;
+
+/// <summary>
+/// Runs <see cref="ArenaDeclarationAnalyzer"/> on marked-up source against the .NET 10 reference
+/// set from a package (no download at test time, toolchain.md §6) and Allocator.Runtime.
+/// </summary>
+internal static class AnalyzerTest
+{
+    public static Task VerifyAsync(string source) =>
+        Configure(new CSharpAnalyzerTest<ArenaDeclarationAnalyzer, DefaultVerifier> { TestCode = source }).RunAsync();
+
+    /// <summary>Checks that <typeparamref name="TFix"/> turns <paramref name="source"/> into <paramref name="fixedSource"/>.</summary>
+    public static Task VerifyFixAsync<TFix>(string source, string fixedSource)
+        where TFix : Microsoft.CodeAnalysis.CodeFixes.CodeFixProvider, new() =>
+        Configure(new CSharpCodeFixTest<ArenaDeclarationAnalyzer, TFix, DefaultVerifier> { TestCode = source, FixedCode = fixedSource }).RunAsync();
+
+    private static T Configure<T>(T test)
+        where T : AnalyzerTest<DefaultVerifier>
+    {
+        test.ReferenceAssemblies = new ReferenceAssemblies("net10.0");
+        test.TestState.AdditionalReferences.AddRange(TestCompilation.References);
+        // The hooks fixtures implement IExtentHooks, whose members take pointers.
+        test.SolutionTransforms.Add(static (solution, projectId) =>
+            solution.WithProjectCompilationOptions(
+                projectId,
+                ((CSharpCompilationOptions)solution.GetProject(projectId)!.CompilationOptions!).WithAllowUnsafe(true)));
+        return test;
+    }
+}

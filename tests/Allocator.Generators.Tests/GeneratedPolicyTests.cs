@@ -1,0 +1,78 @@
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using Allocator.Tests.Infrastructure;
+
+namespace Allocator.Generators.Tests;
+
+/// <summary>The emitted policy, compiled and loaded, returns what was declared.</summary>
+public sealed class GeneratedPolicyTests
+{
+    [Fact]
+    public void Defaults_are_jemallocs()
+    {
+        var policy = LoadPolicy(ValidDeclarations.Defaults, "Demo.RequestArena+Policy");
+
+        Assert.Equal(false, Get(policy, "IsRuntimeConfigured"));
+        Assert.Equal(true, Get(policy, "Retain"));
+        Assert.Equal(10_000L, Get(policy, "DirtyDecayMs"));
+        Assert.Equal(0L, Get(policy, "MuzzyDecayMs"));
+        Assert.Equal(8L << 20, Get(policy, "OversizeThreshold"));
+        Assert.Equal(6, Get(policy, "LgExtentMaxActiveFit"));
+        Assert.Equal(4, Get(policy, "LgQuantum"));
+        Assert.Equal(12, Get(policy, "LgPage"));
+        Assert.Equal(2, Get(policy, "LgGroup"));
+        Assert.Equal(3, Get(policy, "LgTinyMin"));
+        Assert.Equal(0, Get(policy, "GuardSmallEvery"));
+        Assert.Equal(0, Get(policy, "GuardLargeEvery"));
+        Assert.Equal(true, Get(policy, "ThreadCache"));
+        Assert.Equal(false, Get(policy, "DebugChecks"));
+        Assert.Null(policy.GetMethod("CreateHooks")!.Invoke(null, null));
+        Assert.True(typeof(IArenaPolicy).IsAssignableFrom(policy));
+        Assert.True(policy.IsValueType);
+    }
+
+    [Fact]
+    public void Every_knob_reaches_the_policy()
+    {
+        var policy = LoadPolicy(ValidDeclarations.EveryKnobChanged, "Demo.TunedArena+Policy");
+
+        Assert.Equal(false, Get(policy, "Retain"));
+        Assert.Equal(-1L, Get(policy, "DirtyDecayMs"));
+        Assert.Equal(2_500L, Get(policy, "MuzzyDecayMs"));
+        Assert.Equal(64L << 20, Get(policy, "OversizeThreshold"));
+        Assert.Equal(3, Get(policy, "LgExtentMaxActiveFit"));
+        Assert.Equal(3, Get(policy, "LgQuantum"));
+        Assert.Equal(16, Get(policy, "LgPage"));
+        Assert.Equal(1, Get(policy, "LgGroup"));
+        Assert.Equal(3, Get(policy, "LgTinyMin"));
+        Assert.Equal(8, Get(policy, "GuardSmallEvery"));
+        Assert.Equal(2, Get(policy, "GuardLargeEvery"));
+        Assert.Equal(false, Get(policy, "ThreadCache"));
+        Assert.Equal(true, Get(policy, "DebugChecks"));
+    }
+
+    [Fact]
+    public void Custom_hooks_are_created_per_call()
+    {
+        var policy = LoadPolicy(ValidDeclarations.CustomHooks, "Demo.HookedArena+Policy");
+        var createHooks = policy.GetMethod("CreateHooks")!;
+
+        var first = createHooks.Invoke(null, null);
+        var second = createHooks.Invoke(null, null);
+
+        Assert.Equal("Demo.HugePageHooks", first!.GetType().FullName);
+        Assert.NotSame(first, second);
+    }
+
+    internal static System.Type LoadPolicy(string source, string policyTypeName)
+    {
+        var (_, output) = GeneratorHarness.Run(source);
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        Assert.True(emitted.Success, TestCompilation.Describe(emitted.Diagnostics));
+        return Assembly.Load(image.ToArray()).GetType(policyTypeName, throwOnError: true)!;
+    }
+
+    private static object? Get(System.Type policy, string name) => policy.GetProperty(name, BindingFlags.Public | BindingFlags.Static)!.GetValue(null);
+}
