@@ -64,7 +64,7 @@ public sealed class GeneratedArenaTests
         Assert.True(values[3] > 0, "a live arena maps memory");
     }
 
-    [Fact(Skip = "Runtime bug: Arena<TPolicy>.s_keys and s_nextId are per policy type, so a second policy's arena reuses the first one's orphaned thread cache and the process crashes (AccessViolation).")]
+    [Fact]
     public void Two_generated_policies_in_one_process()
     {
         Allocate_free_reset_stats_and_destroy_through_the_generated_policy(nameof(ValidDeclarations.Defaults), "Demo.RequestArena");
