@@ -40,6 +40,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     private readonly int _cachedClasses;
     private readonly int[] _cacheCapacities;
     private readonly ulong _lookupMax, _smallMax, _largeMax;
+    // The largest size the inlined paths serve from the thread cache: looked up by table and cached.
+    private readonly ulong _fastMax;
     private readonly nuint _page;
     private readonly bool _threadCache, _debugChecks;
     private bool _decays;
@@ -128,6 +130,9 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
                 : (int)Math.Clamp(LargeCacheBytesPerClass / (long)_classes.IndexToSize(i), 1, LargeCacheCapacity);
         }
 
+        _fastMax = 0;
+        for (int i = 0; i < _cachedClasses && _indexToSize[i] <= _lookupMax; i++) _fastMax = _indexToSize[i];
+
         int largeCount = _classes.Count - _binCount;
         _largeAllocs = new long[largeCount];
         _largeFrees = new long[largeCount];
@@ -158,7 +163,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* Allocate(nuint size)
     {
-        if (size <= _lookupMax && UseThreadCache)
+        if (size <= _fastMax && UseThreadCache)
         {
             ThreadCache* tc = ThreadCaches.Get(_index, _key);
             if (tc != null && tc->Bins[_sizeToIndex[(size + 7) >> 3]].TryPop(out void* p)) return p;
@@ -171,7 +176,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* TryAllocate(nuint size)
     {
-        if (size <= _lookupMax && UseThreadCache)
+        if (size <= _fastMax && UseThreadCache)
         {
             ThreadCache* tc = ThreadCaches.Get(_index, _key);
             if (tc != null && tc->Bins[_sizeToIndex[(size + 7) >> 3]].TryPop(out void* p)) return p;
@@ -245,7 +250,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void FreeSized(void* pointer, nuint size)
     {
-        if (size <= _lookupMax && pointer != null && UseThreadCache && !DebugChecks)
+        if (size <= _fastMax && pointer != null && UseThreadCache && !DebugChecks)
         {
             ThreadCache* tc = ThreadCaches.Get(_index, _key);
             if (tc != null && tc->Bins[_sizeToIndex[(size + 7) >> 3]].TryPush(pointer)) return;

@@ -46,7 +46,7 @@ public sealed unsafe class Rtree : IDisposable
     /// out); otherwise a missing leaf gives null.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ulong* Element(void* address, bool initMissing)
+    internal ulong* Element(void* address, bool initMissing)
     {
         ulong key = (ulong)address;
         ulong rootIndex = (key >> (_lgPage + _leafBits)) & ((1UL << _rootBits) - 1);
@@ -61,7 +61,8 @@ public sealed unsafe class Rtree : IDisposable
         return leaf + ((key >> _lgPage) & ((1UL << _leafBits) - 1));
     }
 
-    /// <summary>Reads the contents for <paramref name="address"/>; false when no leaf covers it.</summary>
+    /// <summary>Reads the contents for <paramref name="address"/>; false when no leaf covers it. Read-only: see <see cref="ExtentMap.TryLookup"/>.</summary>
+    [AddressLookup]
     public bool TryRead(void* address, out RtreeContents contents)
     {
         ulong* e = Element(address, initMissing: false);
@@ -76,7 +77,7 @@ public sealed unsafe class Rtree : IDisposable
     }
 
     /// <summary>Writes the contents for <paramref name="address"/>, creating its leaf; false when metadata memory ran out.</summary>
-    public bool Write(void* address, in RtreeContents contents)
+    internal bool Write(void* address, in RtreeContents contents)
     {
         ulong* e = Element(address, initMissing: true);
         if (e == null) return false;
@@ -85,7 +86,7 @@ public sealed unsafe class Rtree : IDisposable
     }
 
     /// <summary>Marks the page of <paramref name="address"/> as mapping nothing.</summary>
-    public void Clear(void* address)
+    internal void Clear(void* address)
     {
         ulong* e = Element(address, initMissing: false);
         if (e != null) Volatile.Write(ref *e, RtreeContents.EmptyWord);
@@ -95,11 +96,11 @@ public sealed unsafe class Rtree : IDisposable
     /// Writes the same contents to every page in [<paramref name="first"/>, <paramref name="last"/>],
     /// both page addresses; the leaf is looked up again wherever the range crosses into a new one.
     /// </summary>
-    public bool WriteRange(void* first, void* last, in RtreeContents contents) =>
+    internal bool WriteRange(void* first, void* last, in RtreeContents contents) =>
         FillRange(first, last, RtreeContents.Encode(contents), initMissing: true);
 
     /// <summary>Clears every page in [<paramref name="first"/>, <paramref name="last"/>].</summary>
-    public void ClearRange(void* first, void* last) => FillRange(first, last, RtreeContents.EmptyWord, initMissing: false);
+    internal void ClearRange(void* first, void* last) => FillRange(first, last, RtreeContents.EmptyWord, initMissing: false);
 
     private bool FillRange(void* first, void* last, ulong word, bool initMissing)
     {

@@ -307,6 +307,31 @@ public sealed unsafe class ArenaTests
         arena.Validate();
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1024)]
+    [InlineData(4096)]
+    public void AThreadCacheLimitBelowTheLookupTableNeverIndexesPastTheCachedClasses(long limit)
+    {
+        using var arena = NewArena(new ArenaOptions { ThreadCacheMax = limit });
+        var ps = Enumerable.Range(0, 190).Select(_ => (nint)arena.Allocate(8)).ToList();
+        foreach (nint p in ps)
+        {
+            *(long*)p = 0x1111;
+            arena.FreeSized((void*)p, 8);
+        }
+
+        for (int i = 0; i < 50; i++)
+        {
+            byte* q = (byte*)arena.Allocate(2000);
+            Assert.NotEqual(0x1111, (long)q);
+            Assert.True(arena.UsableSize(q) >= 2000);
+            arena.FreeSized(q, 2000);
+        }
+
+        arena.Validate();
+    }
+
     [Fact]
     public void StatsRelationsHoldAndTheTextReportNamesTheFigures()
     {

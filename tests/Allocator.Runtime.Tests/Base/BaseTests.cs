@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using Allocator.Os;
 using Allocator.Tests.Infrastructure;
 
-namespace Allocator.Tests.Base;
+namespace Allocator.Tests.Metadata;
 
 using Base = Allocator.Extents.Base;
 using Edata = Allocator.Extents.Edata;

@@ -3,7 +3,7 @@ using System.Threading.Tasks;
 using Allocator.Extents;
 using Allocator.Tests.Infrastructure;
 
-namespace Allocator.Tests.Base;
+namespace Allocator.Tests.Metadata;
 
 using Base = Allocator.Extents.Base;
 

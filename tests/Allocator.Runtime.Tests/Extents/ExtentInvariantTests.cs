@@ -44,7 +44,7 @@ public sealed unsafe class ExtentInvariantTests
         var offenders = typeof(ExtentMap).Assembly.GetTypes()
             .Where(t => t.IsPublic && t.Namespace == "Allocator.Extents")
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
-            .Where(m => ReturnsExtent(m) && TakesRawAddress(m) && m.GetCustomAttribute<AddressLookupAttribute>() is null)
+            .Where(m => (ReturnsExtent(m) || YieldsContents(m)) && TakesRawAddress(m) && m.GetCustomAttribute<AddressLookupAttribute>() is null)
             .Select(m => $"{m.DeclaringType!.Name}.{m.Name}")
             .ToList();
         Assert.Empty(offenders);
@@ -180,6 +180,9 @@ public sealed unsafe class ExtentInvariantTests
     }
 
     private static bool ReturnsExtent(MethodInfo m) => m.ReturnType == typeof(Edata*);
+
+    private static bool YieldsContents(MethodInfo m) =>
+        m.ReturnType == typeof(RtreeContents) || m.GetParameters().Any(p => p.ParameterType == typeof(RtreeContents).MakeByRefType());
 
     private static bool TakesRawAddress(MethodInfo m) => m.GetParameters().Any(p =>
         p.ParameterType == typeof(void*) || p.ParameterType == typeof(byte*) || p.ParameterType == typeof(nint) || p.ParameterType == typeof(nuint) && p.Name!.Contains("addr", StringComparison.OrdinalIgnoreCase));
