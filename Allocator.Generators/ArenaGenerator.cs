@@ -12,7 +12,8 @@ namespace Allocator.Generators;
 
 /// <summary>
 /// Emits, for each valid <c>[Arena]</c> partial class, a nested <c>Policy</c> struct of literal
-/// constants and size-class tables. Invalid declarations produce nothing; the analyzers report them.
+/// constants and size-class tables, and the typed facade over <c>Arena&lt;Policy&gt;</c>. Invalid
+/// declarations produce nothing; the analyzers report them.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class ArenaGenerator : IIncrementalGenerator
@@ -31,8 +32,14 @@ public sealed class ArenaGenerator : IIncrementalGenerator
             .Select(static (spec, _) => spec!)
             .WithTrackingName(TrackingNames.Spec);
 
-        context.RegisterSourceOutput(specs, static (spc, spec) =>
-            spc.AddSource(spec.HintName, SourceText.From(PolicyEmitter.Emit(spec), Encoding.UTF8)));
+        // Only the pointer members of the facade need unsafe code; a project without it still gets
+        // the policy and the safe members. A bool is equatable, so unrelated edits stay cached.
+        var allowUnsafe = context.CompilationProvider
+            .Select(static (c, _) => c.Options is CSharpCompilationOptions { AllowUnsafe: true })
+            .WithTrackingName(TrackingNames.AllowUnsafe);
+
+        context.RegisterSourceOutput(specs.Combine(allowUnsafe), static (spc, pair) =>
+            spc.AddSource(pair.Left.HintName, SourceText.From(PolicyEmitter.Emit(pair.Left, pair.Right), Encoding.UTF8)));
     }
 
     private static ArenaSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)

@@ -8,4 +8,7 @@ public static class TrackingNames
 
     /// <summary>The valid declarations only.</summary>
     public const string Spec = "ArenaSpec";
+
+    /// <summary>Whether the compilation allows unsafe code (the facade's pointer members need it).</summary>
+    public const string AllowUnsafe = nameof(AllowUnsafe);
 }

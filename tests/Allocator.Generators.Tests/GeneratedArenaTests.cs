@@ -1,3 +1,4 @@
+using System.Linq;
 using System.IO;
 using System.Reflection;
 using Allocator.Tests.Infrastructure;
@@ -10,22 +11,21 @@ namespace Allocator.Generators.Tests;
 /// </summary>
 public sealed class GeneratedArenaTests
 {
-    // One generated policy per test process for now: Arena<TPolicy> keeps its thread-cache key and
-    // arena id counters in static fields of the generic class, so a second policy type restarts
-    // them, picks up the first arena's orphaned thread cache (same index, same key) and crashes
-    // the process. See the skipped test below. (EveryKnobChanged declares 64 KiB pages, which the
-    // runtime refuses on a 4 KiB-page machine, so it is not run here.)
+    // (EveryKnobChanged declares 64 KiB pages, which the runtime refuses on a 4 KiB-page machine,
+    // so it is not run here.)
     [Theory]
     [InlineData(nameof(ValidDeclarations.GuardsOn), "Demo.GuardedArena")]
     public void Allocate_free_reset_stats_and_destroy_through_the_generated_policy(string name, string arenaType)
     {
-        // Until the facade is generated, the workload uses Arena<TPolicy> with the generated Policy.
+        // The workload goes through the generated facade, as a user's code would.
         var workload = $$"""
             internal static unsafe class Workload
             {
                 public static long[] Run()
                 {
-                    var arena = new global::Allocator.Arena<global::{{arenaType}}.Policy>();
+                    if (global::{{arenaType}}.Shared != global::{{arenaType}}.Shared) throw new global::System.Exception("Shared is not one instance");
+                    using var pooled = global::{{arenaType}}.Shared.AsMemoryPool().Rent(100);
+                    var arena = new global::{{arenaType}}();
                     try
                     {
                         byte* small = (byte*)arena.Allocate(200);
@@ -69,5 +69,36 @@ public sealed class GeneratedArenaTests
     {
         Allocate_free_reset_stats_and_destroy_through_the_generated_policy(nameof(ValidDeclarations.Defaults), "Demo.RequestArena");
         Allocate_free_reset_stats_and_destroy_through_the_generated_policy(nameof(ValidDeclarations.GuardsOff), "Demo.UnguardedArena");
+    }
+
+    [Fact]
+    public void A_project_without_unsafe_code_gets_the_safe_members_only_and_compiles()
+    {
+        var workload = """
+            internal static class Workload
+            {
+                public static int Run()
+                {
+                    using var arena = new global::Demo.RequestArena();
+                    var span = arena.AllocateArray<int>(10);
+                    span[9] = 42;
+                    int value = span[9];
+                    arena.FreeArray(span);
+                    using var owner = arena.Rent(16);
+                    return value + (int)(arena.GetStats().Mapped > 0 ? 1 : 0);
+                }
+            }
+            """;
+        var compilation = TestCompilation.Create(ValidDeclarations.All[nameof(ValidDeclarations.Defaults)], workload)
+            .WithOptions(TestCompilation.Create().Options.WithAllowUnsafe(false));
+        var driver = GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        string generated = driver.GetRunResult().Results.Single().GeneratedSources.Single().SourceText.ToString();
+        Assert.DoesNotContain("unsafe", generated);
+        Assert.DoesNotContain("void*", generated);
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        Assert.True(emitted.Success, TestCompilation.Describe(emitted.Diagnostics));
+        var result = (int)Assembly.Load(image.ToArray()).GetType("Workload", throwOnError: true)!.GetMethod("Run")!.Invoke(null, null)!;
+        Assert.Equal(43, result);
     }
 }

@@ -5,7 +5,7 @@ namespace Demo
 {
     readonly ref partial struct Span
     {
-        partial class SpanArena
+        partial class SpanArena : global::System.IDisposable
         {
             /// <summary>The compile-time policy of <see cref="SpanArena"/>: every member is a literal, so the arena core is compiled for exactly this configuration.</summary>
             /// <remarks>
@@ -173,6 +173,77 @@ namespace Demo
                 /// <summary>The extent sizes (slab plus guard pages) the guarded cache holds, ascending, one per bin.</summary>
                 public static global::System.ReadOnlySpan<ulong> GuardedExtentSizes => default;
             }
+
+            private static readonly global::System.Lazy<SpanArena> s_shared = new(static () => new SpanArena(), global::System.Threading.LazyThreadSafetyMode.ExecutionAndPublication);
+            private readonly global::Allocator.Arena<Policy> _core = new();
+
+            /// <summary>A process-wide instance, created on first use and never disposed.</summary>
+            public static SpanArena Shared => s_shared.Value;
+
+            /// <summary>The arena core compiled for <see cref="Policy"/>.</summary>
+            public global::Allocator.Arena<Policy> Core => _core;
+
+            /// <summary>The arena's index.</summary>
+            public uint Index => _core.Index;
+
+            /// <summary>Allocates <paramref name="size"/> bytes; throws <see cref="global::System.OutOfMemoryException"/> when no memory can be had.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public unsafe void* Allocate(nuint size) => _core.Allocate(size);
+
+            /// <summary>Allocates <paramref name="size"/> bytes, or returns null.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public unsafe void* TryAllocate(nuint size) => _core.TryAllocate(size);
+
+            /// <summary>Allocates <paramref name="size"/> bytes that read as zero.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public unsafe void* AllocateZeroed(nuint size) => _core.AllocateZeroed(size);
+
+            /// <summary>Allocates <paramref name="size"/> bytes aligned to <paramref name="alignment"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public unsafe void* AllocateAligned(nuint size, nuint alignment) => _core.AllocateAligned(size, alignment);
+
+            /// <summary>Resizes a block, in place when it can.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public unsafe void* Reallocate(void* pointer, nuint newSize) => _core.Reallocate(pointer, newSize);
+
+            /// <summary>Frees a block; null is ignored.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public unsafe void Free(void* pointer) => _core.Free(pointer);
+
+            /// <summary>Frees a block whose size the caller knows, skipping a lookup.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public unsafe void FreeSized(void* pointer, nuint size) => _core.FreeSized(pointer, size);
+
+            /// <summary>The usable size of a live block.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public unsafe nuint UsableSize(void* pointer) => _core.UsableSize(pointer);
+
+            /// <summary>Allocates an array of <paramref name="length"/> elements.</summary>
+            public global::System.Span<T> AllocateArray<T>(int length) where T : unmanaged => _core.AllocateArray<T>(length);
+
+            /// <summary>Frees an array from <see cref="AllocateArray{T}"/>.</summary>
+            public void FreeArray<T>(global::System.Span<T> array) where T : unmanaged => _core.FreeArray(array);
+
+            /// <summary>Rents a block as <see cref="global::System.Buffers.IMemoryOwner{T}"/>; dispose it to free the block.</summary>
+            public global::System.Buffers.IMemoryOwner<byte> Rent(int minimumLength) => _core.Rent(minimumLength);
+
+            /// <summary>A <see cref="global::System.Buffers.MemoryPool{T}"/> over this arena.</summary>
+            public global::System.Buffers.MemoryPool<byte> AsMemoryPool() => _core.AsMemoryPool();
+
+            /// <summary>Flushes the calling thread's cache and returns dirty and muzzy pages to the OS now.</summary>
+            public void Purge() => _core.Purge();
+
+            /// <summary>Frees every block at once, keeping the mappings for reuse.</summary>
+            public void Reset() => _core.Reset();
+
+            /// <summary>A snapshot of the arena's statistics.</summary>
+            public global::Allocator.ArenaStats GetStats() => _core.GetStats();
+
+            /// <summary>Walks all metadata and throws on the first broken invariant.</summary>
+            public void Validate() => _core.Validate();
+
+            /// <summary>Releases every mapping, guard page and metadata block.</summary>
+            public void Dispose() => _core.Dispose();
         }
     }
 }
