@@ -892,6 +892,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
                 slab = c.IsSlab;
                 nuint offset = (nuint)((byte*)pointer - (byte*)e->Address);
                 bool start = slab ? offset % _regionSize[index] == 0 : offset == 0;
+                if (start && slab && !e->SlabBitmap.IsSet((int)(offset / _regionSize[index])))
+                    throw new InvalidOperationException($"0x{(nuint)pointer:x} was already freed in arena {_index} (a double free or a use after free).");
                 if (start && e->BinShard != (int)InThreadCache) return e;
             }
         }
