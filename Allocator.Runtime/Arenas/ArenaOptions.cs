@@ -65,6 +65,9 @@ public sealed record ArenaOptions
     /// <summary>Purge on a background thread of the arena's own instead of on allocating threads. Default false.</summary>
     public bool BackgroundPurge { get; init; }
 
+    /// <summary>A private address map instead of the process-wide one (tests that account for every mapping).</summary>
+    internal ExtentMap? Map { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {

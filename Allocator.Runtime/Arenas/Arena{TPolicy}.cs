@@ -86,6 +86,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
                 GuardLargeEvery = options.GuardLargeEvery,
                 TimeProvider = options.TimeProvider,
                 PageClasses = _classes,
+                Map = options.Map,
             });
         }
         catch

@@ -12,6 +12,7 @@ namespace Allocator.Os;
 /// </summary>
 public static unsafe class Pages
 {
+    private static long s_mappedBytes;
     private static long s_maps, s_unmaps, s_protects, s_lazyPurges, s_forcedPurges, s_commits, s_decommits, s_failures;
 
     /// <summary>The OS page size in bytes.</summary>
@@ -25,6 +26,16 @@ public static unsafe class Pages
 
     /// <summary>True when lazy purging (MADV_FREE) is known to work; cleared the first time the kernel refuses it.</summary>
     public static bool LazyPurgeSupported { get; private set; } = OperatingSystem.IsLinux() || OperatingSystem.IsMacOS();
+
+    /// <summary>
+    /// Test seam: when set, asked before each map, commit, decommit, purge and protect call; true
+    /// makes that call fail as the OS would (the call is not made). Unmap and unprotect are never
+    /// failed: the allocator relies on them to give memory back.
+    /// </summary>
+    internal static Func<OsCall, bool>? FaultInjector;
+
+    /// <summary>Bytes mapped through this class and not yet unmapped, process-wide.</summary>
+    public static long MappedBytes => Volatile.Read(ref s_mappedBytes);
 
     /// <summary>A snapshot of the call counters.</summary>
     public static OsCounters Counters => new(
@@ -80,6 +91,7 @@ public static unsafe class Pages
     public static bool Commit(void* address, nuint size)
     {
         EnsureUnix();
+        if (Injected(OsCall.Commit)) return false;
         Interlocked.Increment(ref s_commits);
         // Replacing the mapping gives zeroed pages whatever the range held, which commit promises.
         void* p = LibC.Mmap(address, size, LibC.ProtReadWrite, LibC.MapPrivate | LibC.MapAnonymous | LibC.MapFixed, -1, 0);
@@ -90,7 +102,7 @@ public static unsafe class Pages
     public static bool Decommit(void* address, nuint size)
     {
         EnsureUnix();
-        if (Overcommits) return false;
+        if (Overcommits || Injected(OsCall.Decommit)) return false;
         Interlocked.Increment(ref s_decommits);
         void* p = LibC.Mmap(address, size, LibC.ProtNone, LibC.MapPrivate | LibC.MapAnonymous | LibC.MapFixed | LibC.MapNoReserve, -1, 0);
         return Check(p != LibC.MapFailed);
@@ -100,7 +112,7 @@ public static unsafe class Pages
     public static bool PurgeLazy(void* address, nuint size)
     {
         EnsureUnix();
-        if (!LazyPurgeSupported) return false;
+        if (!LazyPurgeSupported || Injected(OsCall.PurgeLazy)) return false;
         Interlocked.Increment(ref s_lazyPurges);
         if (LibC.Madvise(address, size, LibC.MadvFree) == 0) return true;
         // EINVAL: a kernel without MADV_FREE. Stop asking; callers fall back to a forced purge.
@@ -113,12 +125,13 @@ public static unsafe class Pages
     public static bool PurgeForced(void* address, nuint size)
     {
         EnsureUnix();
+        if (Injected(OsCall.PurgeForced)) return false;
         Interlocked.Increment(ref s_forcedPurges);
         return Check(LibC.Madvise(address, size, LibC.MadvDontNeed) == 0);
     }
 
     /// <summary>Makes the range inaccessible (a guard page): any access faults.</summary>
-    public static bool Protect(void* address, nuint size) => ChangeProtection(address, size, LibC.ProtNone);
+    public static bool Protect(void* address, nuint size) => !Injected(OsCall.Protect) && ChangeProtection(address, size, LibC.ProtNone);
 
     /// <summary>Makes a guarded range readable and writable again.</summary>
     public static bool Unprotect(void* address, nuint size) => ChangeProtection(address, size, LibC.ProtReadWrite);
@@ -130,12 +143,25 @@ public static unsafe class Pages
         return Check(LibC.Mprotect(address, size, protection) == 0);
     }
 
+    private static bool Injected(OsCall call)
+    {
+        if (FaultInjector?.Invoke(call) != true) return false;
+        Interlocked.Increment(ref s_failures);
+        return true;
+    }
+
     private static void* MapRaw(void* hint, nuint size, int protection)
     {
+        if (Injected(OsCall.Map)) return null;
         Interlocked.Increment(ref s_maps);
         int flags = LibC.MapPrivate | LibC.MapAnonymous | (protection == LibC.ProtNone ? LibC.MapNoReserve : 0);
         void* p = LibC.Mmap(hint, size, protection, flags, -1, 0);
-        if (p != LibC.MapFailed) return p;
+        if (p != LibC.MapFailed)
+        {
+            Interlocked.Add(ref s_mappedBytes, (long)size);
+            return p;
+        }
+
         Interlocked.Increment(ref s_failures);
         return null;
     }
@@ -143,7 +169,9 @@ public static unsafe class Pages
     private static bool UnmapRaw(void* address, nuint size)
     {
         Interlocked.Increment(ref s_unmaps);
-        return Check(LibC.Munmap(address, size) == 0);
+        if (!Check(LibC.Munmap(address, size) == 0)) return false;
+        Interlocked.Add(ref s_mappedBytes, -(long)size);
+        return true;
     }
 
     private static bool Check(bool ok)
@@ -176,4 +204,15 @@ public static unsafe class Pages
             return true;
         }
     }
+}
+
+/// <summary>The page calls a test can make fail (see <see cref="Pages.FaultInjector"/>).</summary>
+internal enum OsCall
+{
+    Map,
+    Commit,
+    Decommit,
+    PurgeLazy,
+    PurgeForced,
+    Protect,
 }

@@ -92,7 +92,12 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
     {
         ExtentContext ctx = Context;
         // Slabs are cut from a bump region with a guard page after each: one mprotect per slab.
-        if (frequentReuse && SanBump.IsSupported(ctx)) return _sanBump.Alloc(ctx, size, zero);
+        if (frequentReuse && SanBump.IsSupported(ctx))
+        {
+            // Guards are a sample, not a promise: if the guarded slab cannot be had, an ordinary one will do.
+            Edata* bumped = _sanBump.Alloc(ctx, size, zero);
+            return bumped != null ? bumped : AllocReal(size, alignment, zero, guarded: false);
+        }
 
         nuint guardedSize = size + 2 * ctx.Page;
         if (guardedSize < size) return null;
