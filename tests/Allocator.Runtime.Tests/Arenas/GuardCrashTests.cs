@@ -17,6 +17,76 @@ public sealed unsafe class GuardCrashTests
 
     internal static int OverflowGuardedSlab(string[] args) => Write(args, large: false);
 
+    // args: size, offset from the block's end (0 = one past it) or, with "under", from its start (-1 = one before it).
+    internal static int WriteAtClass(string[] args)
+    {
+        nuint size = nuint.Parse(args[0], CultureInfo.InvariantCulture);
+        bool under = args[1] == "under";
+        int offset = int.Parse(args[2], CultureInfo.InvariantCulture);
+        var arena = Arena.Create(new ArenaOptions { GuardLargeEvery = 1, GuardSmallEvery = 1, ThreadCache = false });
+        // Take every region of the slab, so the last one touches the slab's right guard.
+        byte* p = null;
+        nuint usable = 0;
+        for (int i = 0; i < 1024; i++)
+        {
+            p = (byte*)arena.Allocate(size);
+            usable = arena.UsableSize(p);
+            if (((nuint)(p + usable) & (nuint)(Environment.SystemPageSize - 1)) == 0 && IsLastOfExtent(arena, p + usable)) break;
+        }
+
+        byte* target = under ? p + offset : p + usable + offset;
+        Console.WriteLine(Armed + "0x" + ((nuint)target).ToString("x", CultureInfo.InvariantCulture));
+        Console.Out.Flush();
+        *target = 1;
+        Console.WriteLine(Survived);
+        return 0;
+    }
+
+    private static bool IsLastOfExtent(Arena arena, byte* end)
+    {
+        foreach (AddressSpaceRegion r in arena.GetAddressSpace())
+        {
+            if (r.Kind == AddressSpaceKind.Guard && r.Start == (nuint)end) return true;
+        }
+
+        return false;
+    }
+
+    public static TheoryData<ulong, bool> GuardedClasses()
+    {
+        var data = new TheoryData<ulong, bool>();
+        // The full matrix (every small class and the first large ones, both sides of large) runs
+        // behind ALLOCATOR_FULL_HARDENING=1; CI runs a spread of classes.
+        bool full = Environment.GetEnvironmentVariable("ALLOCATOR_FULL_HARDENING") == "1";
+        var classes = Allocator.Sizing.SizeClasses.Default;
+        int last = full ? classes.BinCount + 8 : classes.BinCount + 2;
+        for (int i = 0; i < last; i++)
+        {
+            if (!full && i % 9 != 0 && i < classes.BinCount) continue;
+            ulong size = classes.IndexToSize(i);
+            data.Add(size, false);
+            if (i >= classes.BinCount) data.Add(size, true);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(GuardedClasses))]
+    public void OneByteOutsideAGuardedClassKillsTheProcess(ulong size, bool underflow)
+    {
+        string[] args = underflow ? new[] { size.ToString(CultureInfo.InvariantCulture), "under", "-1" } : new[] { size.ToString(CultureInfo.InvariantCulture), "over", "0" };
+        ChildResult hit = ChildProcess.Run(WriteAtClass, args);
+        Assert.False(hit.TimedOut);
+        Assert.True(hit.ExitCode == ChildResult.SigAbrtExitCode, $"exit {hit.ExitCode}: {hit.StandardOutput} {hit.StandardError}");
+        Assert.Contains("AccessViolation", hit.StandardError);
+        Assert.DoesNotContain(Survived, hit.StandardOutput);
+
+        string[] inside = underflow ? new[] { args[0], "under", "0" } : new[] { args[0], "over", "-1" };
+        ChildResult control = ChildProcess.Run(WriteAtClass, inside);
+        Assert.True(control.ExitCode == 0, $"control exit {control.ExitCode}: {control.StandardError}");
+    }
+
     // args[0]: the offset from the end of the block to write at (0 = one byte past the end, -1 = the last byte).
     private static int Write(string[] args, bool large)
     {
