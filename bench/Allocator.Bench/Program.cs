@@ -12,7 +12,7 @@ namespace Allocator.Bench;
 public static class Program
 {
     private const string Usage = """
-        Allocator.Bench: the project's allocator against jemalloc, mimalloc, tcmalloc, glibc, ArrayPool and new byte[].
+        Allocator.Bench: the project's arena against jemalloc, mimalloc, tcmalloc, glibc, ArrayPool and new byte[].
 
           all       [--out DIR] [--peers a,b]   every workload and the memory run, full length (a few minutes)
           quick     [--out DIR] [--peers a,b]   the same, short (for development)
@@ -20,11 +20,13 @@ public static class Program
           memory    [--quick] [--out DIR] [--peers a,b]   the memory run only
           list                                  which peers load here, and why the others do not
           bdn       [--peers a,b] [BenchmarkDotNet arguments]   the pair workloads under BenchmarkDotNet
+          loop      --peer ID --workload ID [--seconds S] [--quick]   one workload, repeated, for a profiler
           memory-child --peer ID --bytes N      (internal) one peer's memory run in this process
 
           --subject ID  check the goals of issues 4 and 7 for this peer (default: the project's arena)
           --no-reexec   do not restart with GLIBC_TUNABLES (jemalloc will then be skipped)
-        Peer ids: jemalloc, mimalloc, tcmalloc, glibc, arraypool, gcarray.
+        Peer ids: arena, arena-virtual, jemalloc, mimalloc, tcmalloc, glibc, arraypool, gcarray.
+        Workload ids: pair-64, pair-256, pair-4096, pair-65536, pair-1048576, live-set, cross-thread.
         """;
 
     public static int Main(string[] args)
@@ -47,6 +49,12 @@ public static class Program
                 return List();
             case "bdn":
                 return Bdn.PairBenchmarks.Run(options.WithoutOwn(), SelectPeers(options.Value("--peers")));
+            case "loop":
+                return Loop.Run(
+                    options.Value("--peer") ?? throw new ArgumentException("loop needs --peer"),
+                    options.Value("--workload") ?? throw new ArgumentException("loop needs --workload"),
+                    double.Parse(options.Value("--seconds") ?? "10", CultureInfo.InvariantCulture),
+                    options.Has("--quick"));
             case "memory-child":
                 return Runner.MemoryChild(
                     options.Value("--peer") ?? throw new ArgumentException("memory-child needs --peer"),
