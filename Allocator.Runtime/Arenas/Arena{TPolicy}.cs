@@ -347,21 +347,27 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     /// <inheritdoc/>
     public override ArenaStats GetStats()
     {
+        // Each bin's counters are read under its lock, so every bin's figures agree with each other
+        // (allocations - deallocations = current) even while other threads allocate and free.
         var bins = new BinStats[_binCount];
         for (int i = 0; i < _binCount; i++)
         {
             Bin b = _bins[i];
-            bins[i] = new BinStats(i, b.RegionSize, b.RegionsPerSlab, (long)b.SlabSize, Volatile.Read(ref b.Allocations),
-                Volatile.Read(ref b.Deallocations), Volatile.Read(ref b.CurrentRegions), Volatile.Read(ref b.Slabs),
-                Volatile.Read(ref b.CurrentSlabs), Volatile.Read(ref b.Fills), Volatile.Read(ref b.Flushes));
+            using (b.Lock.EnterScope())
+            {
+                bins[i] = new BinStats(i, b.RegionSize, b.RegionsPerSlab, (long)b.SlabSize, b.Allocations, b.Deallocations,
+                    b.CurrentRegions, b.Slabs, b.CurrentSlabs, b.Fills, b.Flushes);
+            }
         }
 
         var large = new List<LargeClassStats>();
-        for (int i = 0; i < _largeAllocs.Length; i++)
+        using (_largeLock.EnterScope())
         {
-            long allocs = Volatile.Read(ref _largeAllocs[i]);
-            if (allocs != 0)
-                large.Add(new LargeClassStats(_binCount + i, (long)_indexToSize[_binCount + i], allocs, Volatile.Read(ref _largeFrees[i]), Volatile.Read(ref _largeCurrent[i])));
+            for (int i = 0; i < _largeAllocs.Length; i++)
+            {
+                if (_largeAllocs[i] != 0)
+                    large.Add(new LargeClassStats(_binCount + i, (long)_indexToSize[_binCount + i], _largeAllocs[i], _largeFrees[i], _largeCurrent[i]));
+            }
         }
 
         return new ArenaStats(_index, _pa.GetStats(), bins, large);
@@ -623,9 +629,10 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (index < _binCount) ReturnToBin(index, buffer, n);
         else
         {
+            // Large cache bins hold the extents themselves, not their addresses.
             for (int i = 0; i < n; i++)
             {
-                var e = (Edata*)LookupUnchecked(buffer[i]);
+                var e = (Edata*)buffer[i];
                 e->BinShard = 0;
                 FreeLargeNow(e, index, tick: false);
             }
@@ -671,12 +678,13 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (UseThreadCache && index < _cachedClasses)
         {
             ThreadCache* tc = CurrentCache();
-            if (tc->Bins[index].TryPop(out void* p))
+            // Large cache bins hold edata pointers, so a hit needs no map lookup.
+            if (tc->Bins[index].TryPop(out void* cached))
             {
-                Edata* e = LookupUnchecked(p);
+                var e = (Edata*)cached;
                 e->BinShard = 0;
-                if (zero) NativeMemory.Clear(p, usable);
-                return p;
+                if (zero) NativeMemory.Clear(e->Address, usable);
+                return e->Address;
             }
         }
 
@@ -710,10 +718,10 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             ThreadCache* tc = CurrentCache();
             ref CacheBin cb = ref tc->Bins[index];
             e->BinShard = (int)InThreadCache;
-            if (!cb.TryPush(e->Address))
+            if (!cb.TryPush(e))
             {
                 Flush(tc, index, cb.Capacity >> 1);
-                cb.TryPush(e->Address);
+                cb.TryPush(e);
             }
 
             return;
