@@ -377,6 +377,9 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     public override void Validate()
     {
         ThrowIfDisposed();
+        // The finalizer of a dead thread flushes its cache under this lock: hold it, so such a flush
+        // cannot change the arena between collecting its extents and checking them.
+        using var quiet = ThreadCaches.ListLock.EnterScope();
         var active = new List<nint>();
         for (int i = 0; i < _binCount; i++)
         {
@@ -426,6 +429,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     public override List<AddressSpaceRegion> GetAddressSpace()
     {
         ThrowIfDisposed();
+        using var quiet = ThreadCaches.ListLock.EnterScope();
         var extents = new List<nint>();
         foreach (Bin bin in _bins)
         {
