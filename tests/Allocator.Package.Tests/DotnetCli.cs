@@ -49,6 +49,8 @@ public static class DotnetCli
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
         start.Environment["DOTNET_GENERATE_ASPNET_CERTIFICATE"] = "false";
+        // The assertions read MSBuild's summary ("0 Warning(s)"), which is localized.
+        start.Environment["DOTNET_CLI_UI_LANGUAGE"] = "en";
         if (environment is not null)
         {
             foreach ((string name, string value) in environment) start.Environment[name] = value;
