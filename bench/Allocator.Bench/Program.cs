@@ -19,6 +19,7 @@ public static class Program
           timings   [--quick] [--out DIR] [--peers a,b]   the timed workloads only
           memory    [--quick] [--out DIR] [--peers a,b]   the memory run only
           list                                  which peers load here, and why the others do not
+          specialization [--quick] [--out DIR]  the generated arena against Arena.Create with the same settings
           bdn       [--peers a,b] [BenchmarkDotNet arguments]   the pair workloads under BenchmarkDotNet
           loop      --peer ID --workload ID [--seconds S] [--quick]   one workload, repeated, for a profiler
           memory-child --peer ID --bytes N      (internal) one peer's memory run in this process
@@ -47,6 +48,8 @@ public static class Program
                 return Run(options.Has("--quick") ? RunSettings.Quick : RunSettings.Full, options, timings: false, memory: true);
             case "list":
                 return List();
+            case "specialization":
+                return Specialization.Run(options.Value("--out") ?? DefaultOutput(), options.Has("--quick"));
             case "bdn":
                 return Bdn.PairBenchmarks.Run(options.WithoutOwn(), SelectPeers(options.Value("--peers")));
             case "loop":
