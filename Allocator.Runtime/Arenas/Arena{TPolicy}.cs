@@ -43,6 +43,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     // The largest size the inlined paths serve from the thread cache: looked up by table and cached.
     private readonly ulong _fastMax;
     private readonly nuint _page;
+    private readonly int _lgTinyMin;
     private readonly bool _threadCache, _debugChecks;
     private bool _decays;
     private readonly Lock _largeLock = new();
@@ -66,6 +67,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _threadCache = options.ThreadCache;
+        _lgTinyMin = options.LgTinyMin;
         _debugChecks = options.DebugChecks;
         _decays = options.DirtyDecayMs != -1 || options.MuzzyDecayMs != -1;
         _page = Pages.PageSize;
@@ -154,6 +156,15 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
     internal override long Id => _id;
 
+    // The size class of a size the lookup table covers. A generated policy reads its own table, baked
+    // into the user's assembly, with its slot shift a constant; a runtime policy reads the arena's copy.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int SmallIndex(nuint size)
+    {
+        if (TPolicy.IsRuntimeConfigured) return _sizeToIndex[(size + ((nuint)1 << _lgTinyMin) - 1) >> _lgTinyMin];
+        return TPolicy.SizeToIndexLookup[(int)((size + ((nuint)1 << TPolicy.LgTinyMin) - 1) >> TPolicy.LgTinyMin)];
+    }
+
     private bool UseThreadCache => TPolicy.IsRuntimeConfigured ? _threadCache : TPolicy.ThreadCache;
 
     private bool DebugChecks => TPolicy.IsRuntimeConfigured ? _debugChecks : TPolicy.DebugChecks;
@@ -167,7 +178,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (size <= _fastMax && UseThreadCache)
         {
             ThreadCache* tc = ThreadCaches.Get(_index, _key);
-            if (tc != null && tc->Bins[_sizeToIndex[(size + 7) >> 3]].TryPop(out void* p)) return p;
+            if (tc != null && tc->Bins[SmallIndex(size)].TryPop(out void* p)) return p;
         }
 
         return AllocateSlow(size, zero: false, throwOnFailure: true);
@@ -180,7 +191,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (size <= _fastMax && UseThreadCache)
         {
             ThreadCache* tc = ThreadCaches.Get(_index, _key);
-            if (tc != null && tc->Bins[_sizeToIndex[(size + 7) >> 3]].TryPop(out void* p)) return p;
+            if (tc != null && tc->Bins[SmallIndex(size)].TryPop(out void* p)) return p;
         }
 
         return AllocateSlow(size, zero: false, throwOnFailure: false);
@@ -254,7 +265,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (size <= _fastMax && pointer != null && UseThreadCache && !DebugChecks)
         {
             ThreadCache* tc = ThreadCaches.Get(_index, _key);
-            if (tc != null && tc->Bins[_sizeToIndex[(size + 7) >> 3]].TryPush(pointer)) return;
+            if (tc != null && tc->Bins[SmallIndex(size)].TryPush(pointer)) return;
         }
 
         Free(pointer);
@@ -491,7 +502,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         }
 
         ThrowIfDisposed();
-        int index = size <= _lookupMax ? _sizeToIndex[(size + 7) >> 3] : _classes.SizeToIndex(size);
+        int index = size <= _lookupMax ? SmallIndex(size) : _classes.SizeToIndex(size);
         void* p = index < _binCount ? AllocateSmall(index, zero) : AllocateLargeCached((nuint)_indexToSize[index], index, zero);
         if (p == null && throwOnFailure) throw OutOfMemory(size);
         return p;

@@ -1,3 +1,4 @@
+using System;
 using Allocator.Extents;
 
 namespace Allocator;
@@ -54,6 +55,13 @@ public interface IArenaPolicy
 
     /// <summary>Check every free against the slab bitmap at once (double frees are caught immediately).</summary>
     static abstract bool DebugChecks { get; }
+
+    /// <summary>
+    /// The size-to-class lookup table for sizes up to the lookup limit, one entry per 2^<see cref="LgTinyMin"/>
+    /// bytes (jemalloc's sz_size2index_tab). Generated policies return data baked into the assembly;
+    /// a runtime-configured policy returns an empty span (the arena keeps its own copy).
+    /// </summary>
+    static abstract ReadOnlySpan<byte> SizeToIndexLookup { get; }
 
     /// <summary>Creates the hooks that back this arena, or returns null for the default OS hooks.</summary>
     static abstract IExtentHooks? CreateHooks();

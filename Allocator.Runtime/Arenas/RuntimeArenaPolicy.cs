@@ -51,5 +51,8 @@ public readonly struct RuntimeArenaPolicy : IArenaPolicy
     public static bool DebugChecks => false;
 
     /// <inheritdoc/>
+    public static System.ReadOnlySpan<byte> SizeToIndexLookup => default;
+
+    /// <inheritdoc/>
     public static IExtentHooks? CreateHooks() => null;
 }

@@ -332,6 +332,27 @@ public sealed unsafe class ArenaTests
         arena.Validate();
     }
 
+    [Theory]
+    [InlineData(4, 3)]
+    [InlineData(4, 4)]
+    [InlineData(5, 5)]
+    [InlineData(3, 3)]
+    public void EveryLookupSizeMapsToItsClassWhateverTheTinyMinimum(int lgQuantum, int lgTinyMin)
+    {
+        using var arena = NewArena(new ArenaOptions { LgQuantum = lgQuantum, LgTinyMin = lgTinyMin });
+        var classes = new Allocator.Sizing.SizeClasses(lgQuantum, 12, 2, lgTinyMin);
+        var held = new List<nint>();
+        for (nuint size = 1; size <= 5000; size += (size < 600 ? 1u : 37u))
+        {
+            void* p = arena.Allocate(size);
+            Assert.Equal((nuint)classes.RoundUp(size), arena.UsableSize(p));
+            held.Add((nint)p);
+        }
+
+        foreach (nint p in held) arena.Free((void*)p);
+        arena.Validate();
+    }
+
     [Fact]
     public void StatsRelationsHoldAndTheTextReportNamesTheFigures()
     {
