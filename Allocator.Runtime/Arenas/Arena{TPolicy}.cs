@@ -831,6 +831,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
                 }
 
                 Debug.Assert(tc->Orphaned != 0, "a live arena's block under another arena's index");
+                ThreadCaches.Forget(tc);
                 ThreadCache.Free(tc);
             }
 

@@ -381,7 +381,7 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
 
     private static void CheckRequest(ExtentContext ctx, nuint size, nuint alignment)
     {
-        if (size == 0 || size % ctx.Page != 0)
+        if (size == 0 || (size & (ctx.Page - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(size), size, $"An extent size must be a non-zero multiple of the page size ({ctx.Page}).");
         if (alignment == 0 || (alignment & (alignment - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "The alignment must be a power of two.");
