@@ -265,10 +265,24 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (size <= _fastMax && pointer != null && UseThreadCache && !DebugChecks)
         {
             ThreadCache* tc = ThreadCaches.Get(_index, _key);
-            if (tc != null && tc->Bins[SmallIndex(size)].TryPush(pointer)) return;
+            if (tc != null)
+            {
+                int index = SmallIndex(size);
+                if (!tc->Bins[index].TryPush(pointer)) FlushAndPush(tc, index, pointer);
+                return;
+            }
         }
 
         Free(pointer);
+    }
+
+    // A full cache bin on the sized path: the size already named the class, so skip Free's lookup.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FlushAndPush(ThreadCache* tc, int index, void* pointer)
+    {
+        ref CacheBin cb = ref tc->Bins[index];
+        Flush(tc, index, cb.Capacity >> 1);
+        cb.TryPush(pointer);
     }
 
     /// <inheritdoc/>
