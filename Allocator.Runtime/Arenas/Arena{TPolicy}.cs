@@ -178,7 +178,11 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (size <= _fastMax && UseThreadCache)
         {
             ThreadCache* tc = ThreadCaches.Get(_index, _key);
-            if (tc != null && tc->Bins[SmallIndex(size)].TryPop(out void* p)) return p;
+            if (tc != null)
+            {
+                void* p = tc->Bins[SmallIndex(size)].Pop();
+                if (p != null) return p;
+            }
         }
 
         return AllocateSlow(size, zero: false, throwOnFailure: true);
@@ -191,7 +195,11 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (size <= _fastMax && UseThreadCache)
         {
             ThreadCache* tc = ThreadCaches.Get(_index, _key);
-            if (tc != null && tc->Bins[SmallIndex(size)].TryPop(out void* p)) return p;
+            if (tc != null)
+            {
+                void* p = tc->Bins[SmallIndex(size)].Pop();
+                if (p != null) return p;
+            }
         }
 
         return AllocateSlow(size, zero: false, throwOnFailure: false);

@@ -20,7 +20,7 @@ namespace Allocator.Arenas;
 /// <para>
 /// The low-water mark is the fewest items the bin held since <see cref="ResetLowWater"/>. The
 /// thread cache's incremental GC flushes part of it: items that stayed unused for a whole GC
-/// period are not needed. It is kept as a slot position so that <see cref="TryPop"/> checks
+/// period are not needed. It is kept as a slot position so that <see cref="Pop"/> checks
 /// "non-empty" and "above the low-water mark" with one comparison: the mark is never below
 /// the stack's top, and it is the bottom end when the bin is empty.
 /// </para>
@@ -94,16 +94,24 @@ internal unsafe struct CacheBin
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryPop(out void* item)
     {
+        item = Pop();
+        return item != null;
+    }
+
+    /// <summary>Takes the most recently cached item, or returns null when the bin is empty.</summary>
+    /// <remarks>The hot path's form: a returned pointer stays in a register, where an out parameter is spilled.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void* Pop()
+    {
         void** head = _head;
         // Above the low-water mark implies non-empty, so one compare serves the common case.
         if (head != _lowWater)
         {
-            item = *head;
             _head = head + 1;
-            return true;
+            return *head;
         }
 
-        return TryPopAtLowWater(out item);
+        return PopAtLowWater();
     }
 
     /// <summary>Caches <paramref name="item"/> on top of the stack.</summary>
@@ -188,20 +196,14 @@ internal unsafe struct CacheBin
     /// <summary>Starts a new low-water period at the current count (after the thread cache's GC looked at it).</summary>
     public void ResetLowWater() => _lowWater = _head;
 
-    // Cold path, kept out of line so that TryPop inlines small: the pop goes below the mark, or the bin is empty.
+    // Cold path, kept out of line so that Pop inlines small: the pop goes below the mark, or the bin is empty.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryPopAtLowWater(out void* item)
+    private void* PopAtLowWater()
     {
         void** head = _head;
-        if (head == _end)
-        {
-            item = null;
-            return false;
-        }
-
-        item = *head;
+        if (head == _end) return null;
         _head = head + 1;
         _lowWater = head + 1;
-        return true;
+        return *head;
     }
 }
