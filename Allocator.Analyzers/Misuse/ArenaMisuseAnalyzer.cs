@@ -208,13 +208,15 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
                         Allocation = new AllocationFacts(instance, receiverType, receiverText, method.Name, invocation.Arguments[0].Value),
                     });
                 case "Reallocate" when arguments.Length == 2:
-                    Release(invocation, instance, arguments[0]);
+                    // It may return the same block (same size class), so the old pointer is not
+                    // counted as freed; reallocating a block already freed is still reported.
+                    Release(invocation, instance, arguments[0], marksFreed: false);
                     return Fresh(invocation, () => new FlowValue
                     {
                         Allocation = new AllocationFacts(instance, receiverType, receiverText, method.Name, invocation.Arguments[1].Value),
                     });
                 case "Free" or "FreeSized" when arguments.Length >= 1:
-                    Release(invocation, instance, arguments[0]);
+                    Release(invocation, instance, arguments[0], marksFreed: true);
                     return null;
                 case "Reset" or "Dispose" when arguments.Length == 0:
                     if (instance is null) return null;
@@ -268,7 +270,7 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
             Line(disposedAt),
             "create a new arena, or move the call before Dispose()");
 
-        private void Release(IInvocationOperation call, FlowValue? arena, FlowValue? pointer)
+        private void Release(IInvocationOperation call, FlowValue? arena, FlowValue? pointer, bool marksFreed)
         {
             if (pointer is null || pointer.IsDerived) return;
             var pointerText = call.Arguments[0].Value.Syntax.ToString();
@@ -305,7 +307,7 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
                 }
             }
 
-            if (!State.Freed.ContainsKey(pointer)) State.Freed[pointer] = call;
+            if (marksFreed && !State.Freed.ContainsKey(pointer)) State.Freed[pointer] = call;
         }
 
         private bool Distinct(FlowValue? a, ITypeSymbol? aType, FlowValue? b, ITypeSymbol? bType)

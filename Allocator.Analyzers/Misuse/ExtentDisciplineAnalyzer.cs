@@ -35,7 +35,9 @@ public sealed class ExtentDisciplineAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var compilation = start.Compilation;
-            if (compilation.GetTypeByMetadataName(ExtentHooksType) is { } hooks)
+            // The runtime itself is where the wrappers call the hooks.
+            if (compilation.GetTypeByMetadataName(ExtentHooksType) is { } hooks
+                && !SymbolEqualityComparer.Default.Equals(hooks.ContainingAssembly, compilation.Assembly))
             {
                 var split = Member(hooks, "Split");
                 var merge = Member(hooks, "Merge");
@@ -72,20 +74,23 @@ public sealed class ExtentDisciplineAnalyzer : DiagnosticAnalyzer
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
         if (method.Name is not ("Split" or "Merge") || method.IsStatic) return;
+
+        // Only calls through the interface (an IExtentHooks reference, or a type parameter bound
+        // to it): that is how an arena's hooks are reached, so that is the bypass. A call on a
+        // concrete hooks class is that class being tested or composed.
         var target = method.Name == "Split" ? split : merge;
-        if (!IsHookMember(method, hooks, target)) return;
+        if (!SymbolEqualityComparer.Default.Equals(method.OriginalDefinition, target)) return;
 
         // A hooks type that wraps another forwards its own Split/Merge to the inner one: that is
         // the hook chain, not a caller bypassing the extent operations.
-        if (context.ContainingSymbol is IMethodSymbol caller && IsHookMember(caller, hooks, target)) return;
+        if (context.ContainingSymbol is IMethodSymbol caller && Implements(caller, hooks, target)) return;
 
         context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.DirectHookSplitMerge, invocation.Syntax.GetLocation(), method.Name));
     }
 
-    // The interface member itself, or a method that implements it.
-    private static bool IsHookMember(IMethodSymbol method, INamedTypeSymbol hooks, IMethodSymbol interfaceMember)
+    // True when method is the implementation of interfaceMember in its type.
+    private static bool Implements(IMethodSymbol method, INamedTypeSymbol hooks, IMethodSymbol interfaceMember)
     {
-        if (SymbolEqualityComparer.Default.Equals(method.OriginalDefinition, interfaceMember)) return true;
         if (method.ContainingType is not { } type || method.Name != interfaceMember.Name) return false;
         foreach (var implemented in type.AllInterfaces)
         {
@@ -184,8 +189,11 @@ public sealed class ExtentDisciplineAnalyzer : DiagnosticAnalyzer
             if (!_symbols.IsEdataPointer(conversion.Type)) return operand;
             var source = conversion.Operand;
 
-            // null, default and values that were extent handles all along are not addresses.
+            // null, default and values that were extent handles all along are not addresses. Nor
+            // is an integer: nint is how held extents are kept in collections (a pointer cannot
+            // be a type argument), so (Edata*)handle is a round trip; an address is a pointer.
             if (source.ConstantValue.HasValue || source is IDefaultValueOperation || _symbols.IsEdataPointer(source.Type)
+                || source.Type is not IPointerTypeSymbol
                 || operand is { IsExtentHandle: true } || operand?.AddressOrigin is not null)
             {
                 return operand ?? Definition(conversion, static () => new FlowValue { IsExtentHandle = true });

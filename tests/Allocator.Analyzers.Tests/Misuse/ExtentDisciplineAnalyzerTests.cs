@@ -133,10 +133,10 @@ public sealed class ExtentDisciplineAnalyzerTests
 
     [Fact]
     public Task ALLOC2002_direct_split_and_merge() => Verify("""
-            public static void M(IExtentHooks hooks, DefaultExtentHooks concrete, void* a, void* b)
+            public static void M(IExtentHooks hooks, ExtentContext ctx, void* a, void* b)
             {
                 {|ALLOC2002:hooks.Split(a, 8192, 4096, 4096, true, 0)|};
-                {|ALLOC2002:concrete.Merge(a, 4096, b, 4096, true, 0)|};
+                {|ALLOC2002:ctx.Hooks.Merge(a, 4096, b, 4096, true, 0)|};
             }
 
             public static bool G<T>(T hooks, void* a) where T : IExtentHooks => {|ALLOC2002:hooks.Split(a, 8192, 4096, 4096, true, 0)|};
@@ -168,11 +168,13 @@ public sealed class ExtentDisciplineAnalyzerTests
         """);
 
     [Fact]
-    public Task ALLOC2002_not_reported_for_the_wrappers_other_hooks_or_other_Split_methods() => Verify("""
+    public Task ALLOC2002_not_reported_for_the_wrappers_concrete_hooks_other_members_or_other_Split_methods() => Verify("""
             private sealed class Rope { public bool Split(void* a, nuint size, nuint sizeA, nuint sizeB, bool committed, uint arenaIndex) => true; }
 
-            public static void M(ExtentContext ctx, IExtentHooks hooks, Edata* e, Edata* f, void* a)
+            public static void M(ExtentContext ctx, IExtentHooks hooks, DefaultExtentHooks concrete, Edata* e, Edata* f, void* a)
             {
+                // A concrete hooks class called directly is that class being tested or composed.
+                concrete.Split(a, 8192, 4096, 4096, true, 0);
                 Edata* trail = ExtentOps.SplitWrapper(ctx, e, 4096, 4096);
                 ExtentOps.MergeWrapper(ctx, e, f);
                 hooks.Commit(a, 8192, 0, 4096, 0);
