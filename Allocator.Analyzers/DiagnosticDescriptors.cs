@@ -110,6 +110,12 @@ internal static class DiagnosticDescriptors
         title: "A block is freed twice",
         message: "'{0}' was already freed on line {1} on every path here; free it once, or set it to a new block before freeing again");
 
+    public static readonly DiagnosticDescriptor FreeSizedClassMismatch = Error(
+        DiagnosticIds.FreeSizedClassMismatch,
+        Reliability,
+        title: "FreeSized is given a size of another size class than the block was allocated with",
+        message: "'{0}' was allocated with {1} bytes (the {2}-byte class) but FreeSized is given {3} bytes (the {4}-byte class); pass the size it was allocated with");
+
     public static readonly DiagnosticDescriptor FreeWithKnownSize = new(
         DiagnosticIds.FreeWithKnownSize,
         "Free a block whose size is known with FreeSized",

@@ -54,6 +54,9 @@ public static class DiagnosticIds
     /// <summary>The same block is freed twice on one path.</summary>
     public const string DoubleFree = "ALLOC2005";
 
+    /// <summary>FreeSized with a constant size of another size class than the constant allocation size.</summary>
+    public const string FreeSizedClassMismatch = "ALLOC2006";
+
     /// <summary>Free where the allocated size is known: FreeSized skips a lookup.</summary>
     public const string FreeWithKnownSize = "ALLOC3001";
 }

@@ -29,6 +29,7 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.FreedToOtherArena,
         DiagnosticDescriptors.UseAfterResetOrDispose,
         DiagnosticDescriptors.DoubleFree,
+        DiagnosticDescriptors.FreeSizedClassMismatch,
         DiagnosticDescriptors.FreeWithKnownSize);
 
     /// <inheritdoc/>
@@ -85,6 +86,7 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
     private sealed class Symbols
     {
         private readonly ConcurrentDictionary<ITypeSymbol, bool> _arenas = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<INamedTypeSymbol, ImmutableArray<Allocator.Sizing.SizeClasses>> _classes = new(SymbolEqualityComparer.Default);
 
         public Symbols(INamedTypeSymbol arena, INamedTypeSymbol? genericArena, INamedTypeSymbol? attribute)
         {
@@ -127,6 +129,47 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
 
             return GenericArena is not null && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, GenericArena) ? named.TypeArguments[0] : null;
         }
+
+        /// <summary>
+        /// The size classes an arena certainly has: those its [Arena] facade declares (also for
+        /// Arena&lt;Facade.Policy&gt;), or the defaults of Arena.Create() for each page size it may
+        /// meet. Empty when they depend on something the analyzer cannot see.
+        /// </summary>
+        public ImmutableArray<Allocator.Sizing.SizeClasses> SizeClassesOf(FlowValue arena, ITypeSymbol? receiverType)
+        {
+            if (arena.IsDefaultRuntimeArena) return DefaultClasses;
+            var facade = receiverType is not null && IsFacade(receiverType) ? receiverType
+                : DistinctKey(receiverType) is { ContainingType: { } container } && IsFacade(container) ? container
+                : null;
+            return facade is INamedTypeSymbol named ? _classes.GetOrAdd(named, ReadClasses) : ImmutableArray<Allocator.Sizing.SizeClasses>.Empty;
+        }
+
+        private ImmutableArray<Allocator.Sizing.SizeClasses> ReadClasses(INamedTypeSymbol facade)
+        {
+            foreach (var data in facade.GetAttributes())
+            {
+                if (!SymbolEqualityComparer.Default.Equals(data.AttributeClass, Attribute)) continue;
+                var read = Allocator.Declarations.ArenaDeclarationReader.Read(facade, data, null, System.Threading.CancellationToken.None);
+                if (!read.IsValid) break;
+                var s = read.Settings;
+                return Classes(s.LgQuantum, s.LgPage, s.LgGroup, s.LgTinyMin) is { } classes
+                    ? ImmutableArray.Create(classes)
+                    : ImmutableArray<Allocator.Sizing.SizeClasses>.Empty;
+            }
+
+            return ImmutableArray<Allocator.Sizing.SizeClasses>.Empty;
+        }
+
+        private static Allocator.Sizing.SizeClasses? Classes(int lgQuantum, int lgPage, int lgGroup, int lgTinyMin) =>
+            Allocator.Sizing.SizeClasses.TryValidate(lgQuantum, lgPage, lgGroup, lgTinyMin, out _, out _)
+                ? new Allocator.Sizing.SizeClasses(lgQuantum, lgPage, lgGroup, lgTinyMin)
+                : null;
+
+        // ArenaOptions' defaults, with the page size of the machine the program will run on.
+        private static readonly ImmutableArray<Allocator.Sizing.SizeClasses> DefaultClasses = ImmutableArray.Create(
+            new Allocator.Sizing.SizeClasses(4, 12),
+            new Allocator.Sizing.SizeClasses(4, 14),
+            new Allocator.Sizing.SizeClasses(4, 16));
 
         private bool Compute(ITypeSymbol type)
         {
@@ -188,9 +231,10 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
             if (!_symbols.IsArena(method.ContainingType)) return null;
             if (method.IsStatic)
             {
-                return method.Name == "Create" && _symbols.IsArena(method.ReturnType)
-                    ? Fresh(invocation, static () => new FlowValue { IsCreatedArena = true })
-                    : null;
+                if (method.Name != "Create" || !_symbols.IsArena(method.ReturnType)) return null;
+                var defaults = true;
+                foreach (var argument in invocation.Arguments) defaults &= argument.ArgumentKind == ArgumentKind.DefaultValue;
+                return Fresh(invocation, () => new FlowValue { IsCreatedArena = true, IsDefaultRuntimeArena = defaults });
             }
 
             if (instance is not null && method.Name != "Dispose" && State.Disposed.TryGetValue(instance, out var disposedAt))
@@ -293,6 +337,10 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
                             call.Instance?.Syntax.ToString() ?? "this",
                             call.TargetMethod.Name);
                     }
+                    else if (call.TargetMethod.Name == "FreeSized" && arena is not null && ReferenceEquals(arena, allocation.Arena))
+                    {
+                        CheckSizeClass(call, arena, pointerText, allocation);
+                    }
                     else if (call.TargetMethod.Name == "Free" && arena is not null && ReferenceEquals(arena, allocation.Arena)
                         && allocation.Method != "AllocateAligned" && allocation.Size is { } size && IsStable(size, call))
                     {
@@ -308,6 +356,51 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
             }
 
             if (marksFreed && !State.Freed.ContainsKey(pointer)) State.Freed[pointer] = call;
+        }
+
+        // ALLOC2006: both sizes constant, the arena's classes known, and the classes differ.
+        private void CheckSizeClass(IInvocationOperation call, FlowValue arena, string pointerText, AllocationFacts allocation)
+        {
+            if (allocation.Method == "AllocateAligned" || call.Arguments.Length != 2
+                || AsSize(allocation.Size) is not { } allocated || AsSize(call.Arguments[1].Value) is not { } freed || allocated == freed)
+            {
+                return;
+            }
+
+            var configurations = _symbols.SizeClassesOf(arena, call.Instance?.Type);
+            if (configurations.IsEmpty) return;
+            ulong allocatedClass = 0, freedClass = 0;
+            foreach (var classes in configurations)
+            {
+                if (allocated > classes.LargeMaxClass || freed > classes.LargeMaxClass) return;
+                allocatedClass = classes.RoundUp(allocated);
+                freedClass = classes.RoundUp(freed);
+                if (allocatedClass == freedClass) return;
+            }
+
+            Report(
+                DiagnosticDescriptors.FreeSizedClassMismatch,
+                call.Arguments[1].Syntax.GetLocation(),
+                null,
+                pointerText,
+                allocated,
+                allocatedClass,
+                freed,
+                freedClass);
+        }
+
+        private static ulong? AsSize(IOperation? size)
+        {
+            if (size?.ConstantValue is not { HasValue: true, Value: { } value }) return null;
+            try
+            {
+                var number = System.Convert.ToDecimal(value, System.Globalization.CultureInfo.InvariantCulture);
+                return number > 0 && number <= ulong.MaxValue ? (ulong)number : null;
+            }
+            catch (System.Exception e) when (e is System.InvalidCastException or System.FormatException or System.OverflowException)
+            {
+                return null;
+            }
         }
 
         private bool Distinct(FlowValue? a, ITypeSymbol? aType, FlowValue? b, ITypeSymbol? bType)

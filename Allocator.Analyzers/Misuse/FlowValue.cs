@@ -49,6 +49,9 @@ internal sealed class FlowValue
     /// <summary>An arena object created in this method (<c>new</c> or <c>Arena.Create</c>).</summary>
     public bool IsCreatedArena { get; init; }
 
+    /// <summary>An arena from <c>Arena.Create()</c> without options: the default size classes.</summary>
+    public bool IsDefaultRuntimeArena { get; init; }
+
     /// <summary>The block this pointer points into, when it came from an arena allocation.</summary>
     public AllocationFacts? Allocation { get; init; }
 

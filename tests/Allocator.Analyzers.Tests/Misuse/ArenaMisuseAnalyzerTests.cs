@@ -278,6 +278,65 @@ public sealed class ArenaMisuseAnalyzerTests
             }
         """);
 
+    // --- ALLOC2006: FreeSized with a size of another class ---
+
+    [Fact]
+    public Task ALLOC2006_default_arena_and_alias() => Verify("""
+            public static void M()
+            {
+                var a = Arena.Create();
+                void* p = a.Allocate(24);
+                a.FreeSized(p, {|ALLOC2006:64|});
+                void* q = a.AllocateZeroed(4096);
+                void* r = q;
+                a.FreeSized(r, {|ALLOC2006:100|});
+            }
+        """);
+
+    [Fact]
+    public Task ALLOC2006_facade_classes_and_Reallocate() => Verify("""
+            public static void M(Frames f, Arena a)
+            {
+                void* p = f.Allocate(100);
+                f.FreeSized(p, {|ALLOC2006:200|});
+                var created = Arena.Create();
+                void* q = created.Reallocate(null, 8192);
+                created.FreeSized(q, {|ALLOC2006:8|});
+            }
+        """);
+
+    [Fact]
+    public Task ALLOC2006_in_a_loop_and_a_branch() => Verify("""
+            public static void M(Frames f, int n, bool c)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    void* p = f.Allocate(48);
+                    if (c) f.FreeSized(p, {|ALLOC2006:16|});
+                    else f.FreeSized(p, 48);
+                }
+            }
+        """);
+
+    [Fact]
+    public Task ALLOC2006_not_reported_within_one_class_or_for_unknown_classes() => Verify("""
+            public static void M(Arena unknown, nuint size, ArenaOptions options)
+            {
+                var a = Arena.Create();
+                void* p = a.Allocate(20);
+                a.FreeSized(p, 32);
+                void* q = unknown.Allocate(24);
+                unknown.FreeSized(q, 64);
+                void* r = a.Allocate(24);
+                a.FreeSized(r, size);
+                var configured = Arena.Create(options);
+                void* s = configured.Allocate(24);
+                configured.FreeSized(s, 64);
+                void* t = a.AllocateAligned(24, 64);
+                a.FreeSized(t, 64);
+            }
+        """);
+
     // --- ALLOC3001: Free where FreeSized could be used ---
 
     [Fact]
