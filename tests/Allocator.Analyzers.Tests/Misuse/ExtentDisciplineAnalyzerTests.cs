@@ -121,6 +121,27 @@ public sealed class ExtentDisciplineAnalyzerTests
         """);
 
     [Fact]
+    public Task ALLOC2001_not_reported_for_integer_handles_kept_in_a_collection() => Verify("""
+            public static void M(ExtentContext ctx, Ecache ecache, System.Collections.Generic.List<nint> held)
+            {
+                foreach (nint handle in held) ExtentOps.Dalloc(ctx, ecache, (Edata*)handle);
+            }
+        """);
+
+    [Fact]
+    public Task ALLOC2001_in_a_local_function() => Verify("""
+            public static void M(ExtentContext ctx, ExtentMap map, Edata* e)
+            {
+                Release(e->Past);
+
+                void Release(void* next)
+                {
+                    if (map.TryLookup(next, out var c)) map.Release({|ALLOC2001:c.Edata|}, ExtentState.Dirty);
+                }
+            }
+        """);
+
+    [Fact]
     public Task ALLOC2001_not_reported_for_read_only_use_of_a_lookup() => Verify("""
             public static nuint M(ExtentMap map, void* address)
             {
