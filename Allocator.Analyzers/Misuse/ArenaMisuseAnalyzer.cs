@@ -324,6 +324,10 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
                 {
                     Report(DiagnosticDescriptors.DoubleFree, call.Syntax.GetLocation(), null, pointerText, Line(first));
                 }
+                else if (State.FreedLastIteration.TryGetValue(pointer, out var carried))
+                {
+                    Report(DiagnosticDescriptors.DoubleFree, call.Syntax.GetLocation(), null, pointerText, Line(carried.At) + " by the previous iteration of the loop,");
+                }
                 else if (pointer.Allocation is { } allocation)
                 {
                     if (Distinct(allocation.Arena, allocation.ArenaType, arena, call.Instance?.Type))

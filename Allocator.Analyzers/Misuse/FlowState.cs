@@ -16,6 +16,12 @@ internal sealed class FlowState
     /// <summary>Blocks freed on every path, with the call that freed them.</summary>
     public Dictionary<FlowValue, Microsoft.CodeAnalysis.IOperation> Freed { get; } = new();
 
+    /// <summary>
+    /// Inside a loop (blocks Head..Latch): blocks freed by every previous iteration and not
+    /// reassigned in the loop, with the call that freed them.
+    /// </summary>
+    public Dictionary<FlowValue, (Microsoft.CodeAnalysis.IOperation At, int Head, int Latch)> FreedLastIteration { get; } = new();
+
     /// <summary>Blocks whose arena was reset or disposed on every path since they were allocated.</summary>
     public Dictionary<FlowValue, Microsoft.CodeAnalysis.IOperation> Invalidated { get; } = new();
 
@@ -27,13 +33,14 @@ internal sealed class FlowState
         var copy = new FlowState();
         foreach (var pair in Variables) copy.Variables[pair.Key] = pair.Value;
         foreach (var pair in Freed) copy.Freed[pair.Key] = pair.Value;
+        foreach (var pair in FreedLastIteration) copy.FreedLastIteration[pair.Key] = pair.Value;
         foreach (var pair in Invalidated) copy.Invalidated[pair.Key] = pair.Value;
         foreach (var pair in Disposed) copy.Disposed[pair.Key] = pair.Value;
         return copy;
     }
 
     public bool SameAs(FlowState other) =>
-        SameMap(Variables, other.Variables) && SameKeys(Freed, other.Freed) &&
+        SameMap(Variables, other.Variables) && SameKeys(Freed, other.Freed) && SameKeys(FreedLastIteration, other.FreedLastIteration) &&
         SameKeys(Invalidated, other.Invalidated) && SameKeys(Disposed, other.Disposed);
 
     private static bool SameMap(Dictionary<object, FlowValue> a, Dictionary<object, FlowValue> b)

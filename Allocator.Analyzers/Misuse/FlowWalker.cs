@@ -124,7 +124,9 @@ internal abstract class FlowWalker
             joined = joined is null ? incoming.Clone() : Join(block.Ordinal, joined, incoming);
         }
 
-        return joined ?? new FlowState();
+        if (joined is null) return new FlowState();
+        CarryLoopFrees(block, outStates, joined);
+        return joined;
     }
 
     private static IEnumerable<IParameterSymbol> Parameters(ControlFlowGraph graph) =>
@@ -174,7 +176,53 @@ internal abstract class FlowWalker
         Intersect(a.Freed, b.Freed, result.Freed);
         Intersect(a.Invalidated, b.Invalidated, result.Invalidated);
         Intersect(a.Disposed, b.Disposed, result.Disposed);
+        foreach (var pair in a.FreedLastIteration)
+        {
+            if (b.FreedLastIteration.ContainsKey(pair.Key)) result.FreedLastIteration[pair.Key] = pair.Value;
+        }
+
         return result;
+    }
+
+    /// <summary>
+    /// At a loop head: a block freed at the end of every iteration (every back edge), bound to
+    /// the same variable on every edge (not reassigned in the loop), is freed again by the next
+    /// iteration. Remembered for the blocks of the loop only (head to last back edge source).
+    /// </summary>
+    private static void CarryLoopFrees(BasicBlock head, FlowState?[] outStates, FlowState joined)
+    {
+        // Facts carried from an enclosing loop stay valid only inside it.
+        var stale = new List<FlowValue>();
+        foreach (var pair in joined.FreedLastIteration)
+        {
+            if (head.Ordinal < pair.Value.Head || head.Ordinal > pair.Value.Latch) stale.Add(pair.Key);
+        }
+
+        foreach (var value in stale) joined.FreedLastIteration.Remove(value);
+
+        var latch = -1;
+        foreach (var branch in head.Predecessors)
+        {
+            if (branch.Source.Ordinal >= head.Ordinal) latch = System.Math.Max(latch, branch.Source.Ordinal);
+        }
+
+        if (latch < 0) return;
+        foreach (var pair in joined.Variables)
+        {
+            var value = pair.Value;
+            if (joined.Freed.ContainsKey(value) || joined.FreedLastIteration.ContainsKey(value)) continue;
+            IOperation? freedAt = null;
+            var everyEdge = true;
+            foreach (var branch in head.Predecessors)
+            {
+                if (outStates[branch.Source.Ordinal] is not { } incoming) continue;
+                var backEdge = branch.Source.Ordinal >= head.Ordinal;
+                if (backEdge && incoming.Freed.TryGetValue(value, out var at)) freedAt = at;
+                else if (backEdge) everyEdge = false;
+            }
+
+            if (everyEdge && freedAt is not null) joined.FreedLastIteration[value] = (freedAt, head.Ordinal, latch);
+        }
     }
 
     private static void Intersect(Dictionary<FlowValue, IOperation> a, Dictionary<FlowValue, IOperation> b, Dictionary<FlowValue, IOperation> into)
@@ -216,6 +264,7 @@ internal abstract class FlowWalker
     {
         var value = Definition(site, create);
         State.Freed.Remove(value);
+        State.FreedLastIteration.Remove(value);
         State.Invalidated.Remove(value);
         State.Disposed.Remove(value);
         return value;
@@ -247,7 +296,7 @@ internal abstract class FlowWalker
             case ISimpleAssignmentOperation assignment:
             {
                 var value = Evaluate(assignment.Value);
-                Assign(assignment.Target, value ?? Definition(assignment, static () => new FlowValue()));
+                Assign(assignment.Target, value ?? Fresh(assignment, static () => new FlowValue()));
                 return value;
             }
 
@@ -255,14 +304,14 @@ internal abstract class FlowWalker
             {
                 var old = Evaluate(compound.Target);
                 Evaluate(compound.Value);
-                Assign(compound.Target, Definition(compound, () => Arithmetic(old)));
+                Assign(compound.Target, Fresh(compound, () => Arithmetic(old)));
                 return null;
             }
 
             case IIncrementOrDecrementOperation step:
             {
                 var old = Evaluate(step.Target);
-                Assign(step.Target, Definition(step, () => Arithmetic(old)));
+                Assign(step.Target, Fresh(step, () => Arithmetic(old)));
                 return null;
             }
 
@@ -299,7 +348,7 @@ internal abstract class FlowWalker
             {
                 var left = Evaluate(binary.LeftOperand);
                 var right = Evaluate(binary.RightOperand);
-                return binary.Type is IPointerTypeSymbol ? Definition(binary, () => Arithmetic(left ?? right)) : null;
+                return binary.Type is IPointerTypeSymbol ? Fresh(binary, () => Arithmetic(left ?? right)) : null;
             }
 
             case IAddressOfOperation addressOf:
@@ -347,7 +396,7 @@ internal abstract class FlowWalker
         foreach (var argument in arguments)
         {
             if (argument.Parameter is not { RefKind: RefKind.Out or RefKind.Ref } parameter) continue;
-            var written = OnOutArgument(argument, method) ?? Definition(argument, static () => new FlowValue());
+            var written = OnOutArgument(argument, method) ?? Fresh(argument, static () => new FlowValue());
             Assign(argument.Value, written);
             _ = parameter;
         }

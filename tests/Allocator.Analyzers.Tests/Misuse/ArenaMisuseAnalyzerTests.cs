@@ -93,6 +93,53 @@ public sealed class ArenaMisuseAnalyzerTests
         """);
 
     [Fact]
+    public Task ALLOC2005_freed_again_by_the_next_iteration_of_a_loop() => Verify("""
+            public static void M(Arena a, void* p, void* q, bool c, int n)
+            {
+                while (c)
+                {
+                    {|ALLOC2005:a.Free(p)|};
+                    c = n-- > 0;
+                }
+
+                // The loop may not have run: this Free is not certainly the second.
+                a.Free(p);
+
+                do
+                {
+                    if (c) {|ALLOC2005:a.FreeSized(q, 8)|};
+                    else {|ALLOC2005:a.Free(q)|};
+                }
+                while (n-- > 0);
+            }
+        """);
+
+    [Fact]
+    public Task ALLOC2005_not_reported_for_loops_that_reassign_exit_or_free_on_some_iterations() => Verify("""
+            public static void M(Arena a, void* p, void* q, void* r, void*[] blocks, int n)
+            {
+                foreach (var b in blocks) a.Free(b);
+                while (n-- > 0)
+                {
+                    a.Free(p);
+                    p = blocks[n];
+                }
+
+                while (true)
+                {
+                    a.Free(q);
+                    break;
+                }
+
+                for (int i = 0; i < n; i++)
+                {
+                    if (i == n - 1) a.Free(r);
+                }
+
+            }
+        """);
+
+    [Fact]
     public Task ALLOC2005_not_reported_after_reassignment_or_on_different_branches() => Verify("""
             public static void M(Arena a, void* p, void* r, bool c)
             {
