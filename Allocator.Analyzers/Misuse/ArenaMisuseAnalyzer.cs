@@ -421,8 +421,10 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
         {
             switch (size)
             {
-                case { ConstantValue.HasValue: true }:
                 case ISizeOfOperation:
+                case ILiteralOperation:
+                    return true;
+                case { ConstantValue.HasValue: true } when size is not IFieldReferenceOperation and not ILocalReferenceOperation:
                     return true;
                 case IConversionOperation conversion:
                     return IsStable(conversion.Operand, at);
@@ -435,8 +437,10 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
                 case ILocalReferenceOperation local:
                     return !_written.Contains(local.Local) && InScope(local.Local, at);
                 case IFieldReferenceOperation field:
+                    // Written unqualified, the name must still mean the field where it is pasted.
                     return (field.Field.IsReadOnly || field.Field.IsConst)
-                        && (field.Instance is null or IInstanceReferenceOperation || IsStable(field.Instance, at));
+                        && (field.Instance is null or IInstanceReferenceOperation || IsStable(field.Instance, at))
+                        && (field.Syntax is not Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax || InScope(field.Field, at));
                 case IPropertyReferenceOperation { Property.Name: "Length", Instance: { } instance }:
                     return instance.Type is IArrayTypeSymbol || instance.Type?.SpecialType == SpecialType.System_String
                         || instance.Type?.Name is "Span" or "ReadOnlySpan" ? IsStable(instance, at) : false;

@@ -397,7 +397,11 @@ public sealed class ArenaMisuseAnalyzerTests
                 {|ALLOC3001:a.Free(alias)|};
                 void* n = f.Allocate((nuint)name.Length);
                 {|ALLOC3001:f.Free(n)|};
+                void* c = a.Allocate(Chunk);
+                {|ALLOC3001:a.Free(c)|};
             }
+
+            private const int Chunk = 256;
         """);
 
     [Fact]
@@ -423,6 +427,18 @@ public sealed class ArenaMisuseAnalyzerTests
             }
 
             private static nuint Size() => 24;
+
+            private static readonly nuint Block = 48;
+
+            public static void Shadowed(Arena a)
+            {
+                void* p = a.Allocate(Block);
+                {
+                    nuint Block = 8;
+                    a.Free(p);
+                    _ = Block;
+                }
+            }
         """);
 
     [Fact]
