@@ -69,6 +69,7 @@ internal abstract class FlowWalker
     private void RunOne(ControlFlowGraph graph, CancellationToken cancellationToken)
     {
         _owner = Owner(graph) is { } owner && owner.MethodKind is MethodKind.AnonymousFunction or MethodKind.LocalFunction ? owner : null;
+        _merges.Clear();
         var blocks = graph.Blocks;
         var outStates = new FlowState?[blocks.Length];
         var changed = true;
@@ -88,7 +89,11 @@ internal abstract class FlowWalker
             }
         }
 
-        // The states are stable (or the walk gave up widening, which only loses facts): report once.
+        // Before the fixed point, states can still hold facts a later pass would drop: a report
+        // could be false, so a graph that does not settle reports nothing.
+        if (changed) return;
+
+        // The states are stable: report once.
         Reporting = true;
         try
         {
