@@ -9,6 +9,7 @@ internal static class DiagnosticDescriptors
     private const string DocsBase = "docs/diagnostics/";
     private const string Usage = "Usage";
     private const string Reliability = "Reliability";
+    private const string Performance = "Performance";
 
     public static readonly DiagnosticDescriptor ArenaTypeNotPartial = Error(
         DiagnosticIds.ArenaTypeNotPartial,
@@ -78,6 +79,51 @@ internal static class DiagnosticDescriptors
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
         helpLinkUri: DocsBase + DiagnosticIds.ConfigurationWithoutArena + ".md");
+
+    public static readonly DiagnosticDescriptor ExtentFromAddress = Error(
+        DiagnosticIds.ExtentFromAddress,
+        Usage,
+        title: "An extent built from an address is passed where an acquired extent is required",
+        message: "The extent passed to parameter '{0}' of '{1}' was built from an address ({2}); pass an extent you hold, and claim a neighbor with ExtentMap.TryAcquireNeighbor");
+
+    public static readonly DiagnosticDescriptor DirectHookSplitMerge = Error(
+        DiagnosticIds.DirectHookSplitMerge,
+        Usage,
+        title: "An extent hook's Split or Merge is called directly",
+        message: "Do not call IExtentHooks.{0} directly; call ExtentOps.{0}Wrapper, which checks head state and keeps the extent map in step");
+
+    public static readonly DiagnosticDescriptor FreedToOtherArena = Error(
+        DiagnosticIds.FreedToOtherArena,
+        Reliability,
+        title: "A block is freed to a different arena than the one that allocated it",
+        message: "'{0}' was allocated by '{1}' but is passed to '{2}.{3}'; free it through the arena that allocated it");
+
+    public static readonly DiagnosticDescriptor UseAfterResetOrDispose = Error(
+        DiagnosticIds.UseAfterResetOrDispose,
+        Reliability,
+        title: "An arena or its memory is used after Dispose() or Reset()",
+        message: "{0} is used after '{1}' on line {2}; {3}");
+
+    public static readonly DiagnosticDescriptor DoubleFree = Error(
+        DiagnosticIds.DoubleFree,
+        Reliability,
+        title: "A block is freed twice",
+        message: "'{0}' was already freed on line {1} on every path here; free it once, or set it to a new block before freeing again");
+
+    public static readonly DiagnosticDescriptor FreeSizedClassMismatch = Error(
+        DiagnosticIds.FreeSizedClassMismatch,
+        Reliability,
+        title: "FreeSized is given a size of another size class than the block was allocated with",
+        message: "'{0}' was allocated with {1} bytes (the {2}-byte class) but FreeSized is given {3} bytes (the {4}-byte class); pass the size it was allocated with");
+
+    public static readonly DiagnosticDescriptor FreeWithKnownSize = new(
+        DiagnosticIds.FreeWithKnownSize,
+        "Free a block whose size is known with FreeSized",
+        "The size of '{0}' is known here ({1}); call FreeSized({0}, {1}), which skips the lookup Free needs",
+        Performance,
+        DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        helpLinkUri: DocsBase + DiagnosticIds.FreeWithKnownSize + ".md");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message) => new(
         id,

@@ -38,4 +38,25 @@ public static class DiagnosticIds
 
     /// <summary>[SizeClasses], [Guards] or [ExtentHooks] on a type without [Arena]: it has no effect.</summary>
     public const string ConfigurationWithoutArena = "ALLOC1011";
+
+    /// <summary>An extent built from an address is passed where an acquired extent is required.</summary>
+    public const string ExtentFromAddress = "ALLOC2001";
+
+    /// <summary>An extent hook's Split or Merge is called directly instead of through ExtentOps.</summary>
+    public const string DirectHookSplitMerge = "ALLOC2002";
+
+    /// <summary>A block is freed to a different arena than the one that allocated it.</summary>
+    public const string FreedToOtherArena = "ALLOC2003";
+
+    /// <summary>An arena, or memory from it, is used after Dispose() or Reset().</summary>
+    public const string UseAfterResetOrDispose = "ALLOC2004";
+
+    /// <summary>The same block is freed twice on one path.</summary>
+    public const string DoubleFree = "ALLOC2005";
+
+    /// <summary>FreeSized with a constant size of another size class than the constant allocation size.</summary>
+    public const string FreeSizedClassMismatch = "ALLOC2006";
+
+    /// <summary>Free where the allocated size is known: FreeSized skips a lookup.</summary>
+    public const string FreeWithKnownSize = "ALLOC3001";
 }

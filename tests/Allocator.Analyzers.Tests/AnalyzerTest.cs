@@ -17,6 +17,17 @@ internal static class AnalyzerTest
     public static Task VerifyAsync(string source) =>
         Configure(new CSharpAnalyzerTest<ArenaDeclarationAnalyzer, DefaultVerifier> { TestCode = source }).RunAsync();
 
+    /// <summary>Runs <typeparamref name="TAnalyzer"/> on marked-up <paramref name="source"/>.</summary>
+    public static Task VerifyAsync<TAnalyzer>(string source)
+        where TAnalyzer : Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer, new() =>
+        Configure(new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier> { TestCode = source }).RunAsync();
+
+    /// <summary>Checks that <typeparamref name="TFix"/> turns the diagnostics of <typeparamref name="TAnalyzer"/> into <paramref name="fixedSource"/>.</summary>
+    public static Task VerifyFixAsync<TAnalyzer, TFix>(string source, string fixedSource)
+        where TAnalyzer : Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer, new()
+        where TFix : Microsoft.CodeAnalysis.CodeFixes.CodeFixProvider, new() =>
+        Configure(new CSharpCodeFixTest<TAnalyzer, TFix, DefaultVerifier> { TestCode = source, FixedCode = fixedSource }).RunAsync();
+
     /// <summary>Checks that <typeparamref name="TFix"/> turns <paramref name="source"/> into <paramref name="fixedSource"/>.</summary>
     public static Task VerifyFixAsync<TFix>(string source, string fixedSource)
         where TFix : Microsoft.CodeAnalysis.CodeFixes.CodeFixProvider, new() =>
