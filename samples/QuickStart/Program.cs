@@ -48,6 +48,11 @@ public static unsafe class Program
         Console.WriteLine();
         Console.WriteLine(arena.GetStats());
 
+        // A picture of the arena's address space: every extent by state, guard pages in black.
+        string picture = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "quickstart-arena.svg");
+        AddressSpacePicture.Write(arena.Core, picture);
+        Console.WriteLine($"address-space picture: {picture}");
+
         // Drop the names, then give their pages back to the OS (the address space stays for reuse).
         for (int i = 0; i < parsed; i++) arena.FreeSized(orders[i].Name, (nuint)orders[i].NameLength);
         ArenaStats freed = arena.GetStats();
