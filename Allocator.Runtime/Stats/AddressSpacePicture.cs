@@ -42,7 +42,7 @@ public static class AddressSpacePicture
     /// <summary>Writes the picture of <paramref name="arena"/> to <paramref name="path"/>.</summary>
     public static void Write(Arena arena, string path)
     {
-        using var writer = new StreamWriter(path, append: false, Encoding.UTF8);
+        using var writer = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         Write(arena, writer);
     }
 
