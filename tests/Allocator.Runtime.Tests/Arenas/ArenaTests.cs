@@ -353,6 +353,58 @@ public sealed unsafe class ArenaTests
         arena.Validate();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AThreadHandleServesFromTheCacheAndFallsBackAfterResetAndDispose(bool threadCache)
+    {
+        var arena = new Arena<RuntimeArenaPolicy>(new ArenaOptions { ThreadCache = threadCache, TimeProvider = new FakeTimeProvider() });
+        var handle = arena.GetThreadHandle();
+        void** ps = stackalloc void*[32];
+        for (int warm = 0; warm < 3; warm++)
+        {
+            for (int i = 0; i < 32; i++) ps[i] = handle.Allocate((nuint)(8 + i * 16));
+            for (int i = 0; i < 32; i++) handle.FreeSized(ps[i], (nuint)(8 + i * 16));
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < 1000; round++)
+        {
+            for (int i = 0; i < 32; i++)
+            {
+                ps[i] = handle.Allocate((nuint)(8 + i * 16));
+                *(byte*)ps[i] = (byte)i;
+            }
+
+            for (int i = 0; i < 32; i++) handle.FreeSized(ps[i], (nuint)(8 + i * 16));
+        }
+
+        if (threadCache) Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        arena.Validate();
+
+        // After a reset the old handle takes the ordinary paths, which stay correct.
+        void* kept = handle.Allocate(100);
+        arena.Reset();
+        void* again = handle.Allocate(100);
+        Assert.True(arena.UsableSize(again) >= 100);
+        handle.FreeSized(again, 100);
+        arena.Validate();
+
+        arena.Dispose();
+        Exception? thrown = null;
+        try
+        {
+            handle.Allocate(100);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            thrown = ex;
+        }
+
+        Assert.NotNull(thrown);
+        _ = kept;
+    }
+
     [Fact]
     public void StatsRelationsHoldAndTheTextReportNamesTheFigures()
     {
