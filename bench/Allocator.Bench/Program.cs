@@ -26,7 +26,7 @@ public static class Program
 
           --subject ID  check the goals of issues 4 and 7 for this peer (default: the project's arena)
           --no-reexec   do not restart with GLIBC_TUNABLES (jemalloc will then be skipped)
-        Peer ids: arena, arena-virtual, jemalloc, mimalloc, tcmalloc, glibc, arraypool, gcarray.
+        Peer ids: arena, arena-virtual, arena-generated, jemalloc, mimalloc, tcmalloc, glibc, arraypool, gcarray.
         Workload ids: pair-64, pair-256, pair-4096, pair-65536, pair-1048576, live-set, cross-thread.
         """;
 

@@ -42,6 +42,23 @@ public readonly unsafe struct ArenaBasePeer(Arena arena) : IPeer<nint>
     public void Write(nint block, nuint offset, byte value) => ((byte*)block)[offset] = value;
 }
 
+/// <summary>
+/// The attribute-declared arena (<see cref="SpecializedArena"/>, same settings as the defaults):
+/// its facade forwards to <c>Arena&lt;SpecializedArena.Policy&gt;</c>, compiled for that policy
+/// with the knobs as constants and the size lookup read from the generated table.
+/// </summary>
+public readonly unsafe struct GeneratedArenaPeer(SpecializedArena arena) : IPeer<nint>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public nint Allocate(nuint size) => (nint)arena.Allocate(size);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Free(nint block, nuint size) => arena.FreeSized((void*)block, size);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Write(nint block, nuint offset, byte value) => ((byte*)block)[offset] = value;
+}
+
 /// <summary>Creates the arena peers. Each probe makes its own arena with the defaults, so the two
 /// rows never share caches or slabs.</summary>
 internal static class ArenaPeers
@@ -56,6 +73,14 @@ internal static class ArenaPeers
         return PeerProbe.Of(new PeerEntry<ArenaPeer, nint>(
             "Allocator", PeerKind.Project, $"{Defaults}, called as the sealed Arena<RuntimeArenaPolicy>",
             new ArenaPeer(arena), arena.Purge));
+    }
+
+    public static PeerProbe Generated()
+    {
+        var arena = new SpecializedArena();
+        return PeerProbe.Of(new PeerEntry<GeneratedArenaPeer, nint>(
+            "Allocator (generated)", PeerKind.Project, "an [Arena] declaration with the defaults; the generated facade over Arena<Policy>",
+            new GeneratedArenaPeer(arena), arena.Purge));
     }
 
     public static PeerProbe ThroughBase()

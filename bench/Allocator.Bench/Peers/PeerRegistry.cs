@@ -19,6 +19,7 @@ public static class PeerRegistry
     [
         new("arena", "Allocator", ArenaPeers.Typed),
         new("arena-virtual", "Allocator (virtual)", ArenaPeers.ThroughBase),
+        new("arena-generated", "Allocator (generated)", ArenaPeers.Generated),
         new("jemalloc", "jemalloc", NativePeers.Jemalloc),
         new("mimalloc", "mimalloc", NativePeers.Mimalloc),
         new("tcmalloc", "tcmalloc", NativePeers.Tcmalloc),

@@ -28,8 +28,11 @@ public unsafe class ProcMapsTests
         Assert.True(ProcMaps.CountProtNone() >= 1);
 
         Assert.True(Pages.Unmap(p, 3 * Page));
-        Assert.Null(ProcMaps.FindRegion(p + Page));
-        Assert.False(ProcMaps.IsAnyMapped(p, 3 * Page));
-        Assert.Equal(0, ProcMaps.CountProtNone(p, 3 * Page));
+        // The runtime may map something new at the freed addresses at once (CI saw it), so check
+        // that our regions are gone rather than that nothing is there.
+        MapsRegion? after = ProcMaps.FindRegion(p + Page);
+        Assert.False(after is { } r && r.Start == (nuint)(p + Page) && r.End == (nuint)(p + 2 * Page) && r.IsProtNone, "the guard page is still mapped");
+        MapsRegion? first = ProcMaps.FindRegion(p);
+        Assert.False(first is { } f && f.Start == (nuint)p && f.End == (nuint)(p + Page), "the first page is still mapped as before");
     }
 }
