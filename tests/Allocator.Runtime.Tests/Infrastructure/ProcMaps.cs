@@ -104,4 +104,18 @@ public static unsafe class ProcMaps
         nuint end = (nuint)ulong.Parse(f[0].AsSpan(dash + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
         return new MapsRegion(start, end, f[1], f.Length > 5 ? f[5].Trim() : "");
     }
+
+    /// <summary>
+    /// True when no region of /proc/self/maps has exactly the bounds <paramref name="before"/> had:
+    /// the mapping is gone, even if the runtime has already mapped something new at those addresses.
+    /// </summary>
+    public static bool IsGone(MapsRegion before)
+    {
+        foreach (MapsRegion r in Read())
+        {
+            if (r.Start == before.Start && r.End == before.End && r.Permissions == before.Permissions) return false;
+        }
+
+        return true;
+    }
 }
