@@ -164,8 +164,12 @@ public abstract unsafe class Arena : IDisposable
 
     /// <summary>Frees an array from <see cref="AllocateArray{T}"/>.</summary>
     /// <exception cref="InvalidOperationException">The span does not start a live block of this arena.</exception>
-    public void FreeArray<T>(Span<T> array) where T : unmanaged =>
-        FreeSized(Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(array)), (nuint)(array.Length * sizeof(T)) is 0 ? 1 : (nuint)(array.Length * sizeof(T)));
+    public void FreeArray<T>(Span<T> array) where T : unmanaged
+    {
+        // AllocateArray asked for at least one byte, so an empty array freed its one-byte block.
+        nuint bytes = (nuint)array.Length * (nuint)sizeof(T);
+        FreeSized(Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(array)), bytes == 0 ? 1 : bytes);
+    }
 
     /// <summary>Rents a block of at least <paramref name="minimumLength"/> bytes as <see cref="IMemoryOwner{T}"/>; dispose it to free the block.</summary>
     public IMemoryOwner<byte> Rent(int minimumLength)

@@ -175,17 +175,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* Allocate(nuint size)
     {
-        if (size <= _fastMax && UseThreadCache)
-        {
-            ThreadCache* tc = ThreadCaches.Get(_index, _key);
-            if (tc != null)
-            {
-                void* p = tc->Bins[SmallIndex(size)].Pop();
-                if (p != null) return p;
-            }
-        }
-
-        return AllocateSlow(size, zero: false, throwOnFailure: true);
+        void* p = PopCached(size);
+        return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: true);
     }
 
     /// <summary>
@@ -248,17 +239,18 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* TryAllocate(nuint size)
     {
-        if (size <= _fastMax && UseThreadCache)
-        {
-            ThreadCache* tc = ThreadCaches.Get(_index, _key);
-            if (tc != null)
-            {
-                void* p = tc->Bins[SmallIndex(size)].Pop();
-                if (p != null) return p;
-            }
-        }
+        void* p = PopCached(size);
+        return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: false);
+    }
 
-        return AllocateSlow(size, zero: false, throwOnFailure: false);
+    // The thread-cache hit shared by Allocate and TryAllocate: null when the size is not served
+    // inline or the cache bin is empty.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void* PopCached(nuint size)
+    {
+        if (size > _fastMax || !UseThreadCache) return null;
+        ThreadCache* tc = ThreadCaches.Get(_index, _key);
+        return tc != null ? tc->Bins[SmallIndex(size)].Pop() : null;
     }
 
     /// <inheritdoc/>
@@ -332,7 +324,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             if (tc != null)
             {
                 int index = SmallIndex(size);
-                if (!tc->Bins[index].TryPush(pointer)) FlushAndPush(tc, index, pointer);
+                if (!tc->Bins[index].TryPush(pointer)) PushAfterFlush(tc, index, pointer);
                 return;
             }
         }
@@ -340,13 +332,24 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         Free(pointer);
     }
 
-    // A full cache bin on the sized path: the size already named the class, so skip Free's lookup.
+    // A full cache bin: flush its older half to the bins, then the push fits. Every free path
+    // (sized, unsized, large) ends here when the bin is full.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void FlushAndPush(ThreadCache* tc, int index, void* pointer)
+    private void PushAfterFlush(ThreadCache* tc, int index, void* item)
     {
         ref CacheBin cb = ref tc->Bins[index];
         Flush(tc, index, cb.Capacity >> 1);
-        cb.TryPush(pointer);
+        cb.TryPush(item);
+    }
+
+    // Empties every bin of a cache back into the arena (Purge, and a dead thread's cache).
+    private void FlushAll(ThreadCache* tc)
+    {
+        for (int i = 0; i < tc->BinCount; i++)
+        {
+            int n = tc->Bins[i].Count;
+            if (n != 0) FlushBin(tc, i, n);
+        }
     }
 
     /// <inheritdoc/>
@@ -382,15 +385,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         ThrowIfDisposed();
         // What this thread caches would otherwise keep whole slabs and large extents out of reach.
         ThreadCache* tc = ThreadCaches.Get(_index, _key);
-        if (tc != null)
-        {
-            for (int i = 0; i < tc->BinCount; i++)
-            {
-                int n = tc->Bins[i].Count;
-                if (n != 0) FlushBin(tc, i, n);
-            }
-        }
-
+        if (tc != null) FlushAll(tc);
         _pa.PurgeAll();
     }
 
@@ -678,13 +673,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (UseThreadCache && index < _cachedClasses)
         {
             ThreadCache* tc = CurrentCache();
-            ref CacheBin cb = ref tc->Bins[index];
-            if (!cb.TryPush(pointer))
-            {
-                Flush(tc, index, cb.Capacity >> 1);
-                cb.TryPush(pointer);
-            }
-
+            if (!tc->Bins[index].TryPush(pointer)) PushAfterFlush(tc, index, pointer);
             return;
         }
 
@@ -809,14 +798,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (UseThreadCache && index < _cachedClasses)
         {
             ThreadCache* tc = CurrentCache();
-            ref CacheBin cb = ref tc->Bins[index];
             e->BinShard = (int)InThreadCache;
-            if (!cb.TryPush(e))
-            {
-                Flush(tc, index, cb.Capacity >> 1);
-                cb.TryPush(e);
-            }
-
+            if (!tc->Bins[index].TryPush(e)) PushAfterFlush(tc, index, e);
             return;
         }
 
@@ -926,14 +909,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     internal override void FlushOnThreadExit(nint handle)
     {
         var tc = (ThreadCache*)handle;
-        if (tc->Key == _key)
-        {
-            for (int i = 0; i < tc->BinCount; i++)
-            {
-                int n = tc->Bins[i].Count;
-                if (n != 0) FlushBin(tc, i, n);
-            }
-        }
+        if (tc->Key == _key) FlushAll(tc);
 
         if (tc->Prev != null) tc->Prev->Next = tc->Next;
         else _caches = tc->Next;
