@@ -74,6 +74,7 @@ internal static class PolicyEmitter
         Member(w, "int", "GuardLargeEvery", Int(s.GuardLargeEvery));
         Member(w, "bool", "ThreadCache", Bool(s.ThreadCache));
         Member(w, "bool", "DebugChecks", Bool(s.DebugChecks));
+        Member(w, "bool", "UsesDefaultHooks", Bool(spec.HooksTypeName is null));
         w.Line();
         w.Line("/// <inheritdoc/>");
         w.Line(spec.HooksTypeName is null

@@ -26,7 +26,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     private const int TicksPerDecay = 64;
     private const ulong InThreadCache = 1;
 
-    private readonly PageAllocator _pa;
+    private readonly PageAllocator<TPolicy> _pa;
     private readonly Rtree _tree;
     private readonly uint _index;
     private readonly long _id;
@@ -56,7 +56,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
     /// <summary>Creates an arena with the policy's settings (a generated arena's constructor calls this).</summary>
     public Arena()
-        : this(FromPolicy())
+        : this(new ArenaOptions())
     {
     }
 
@@ -65,6 +65,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     public Arena(ArenaOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options = WithPolicy(options);
         options.Validate();
         _threadCache = options.ThreadCache;
         _lgTinyMin = options.LgTinyMin;
@@ -76,7 +77,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         _id = NextId();
         try
         {
-            _pa = new PageAllocator(_index, new PageAllocatorOptions
+            _pa = new PageAllocator<TPolicy>(_index, new PageAllocatorOptions
             {
                 Hooks = options.Hooks,
                 Retain = options.Retain,
@@ -103,22 +104,29 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         _smallMax = _classes.SmallMaxClass;
         _largeMax = _classes.LargeMaxClass;
 
-        // The hot tables live in this arena's metadata: stable addresses, nothing for the GC to scan.
-        Base b = _pa.Base;
-        int lookupLength = _classes.SizeToIndexTableLength;
-        _sizeToIndex = (byte*)Check(b.Allocate((nuint)lookupLength, 64));
-        for (int i = 0; i < lookupLength; i++) _sizeToIndex[i] = _classes.SizeToIndexTableEntry(i);
-        _indexToSize = (ulong*)Check(b.Allocate((nuint)(sizeof(ulong) * _classes.Count), 64));
-        for (int i = 0; i < _classes.Count; i++) _indexToSize[i] = _classes.IndexToSize(i);
-        _regionSize = (uint*)Check(b.Allocate((nuint)(sizeof(uint) * _binCount), 64));
-        _divMagic = (uint*)Check(b.Allocate((nuint)(sizeof(uint) * _binCount), 64));
         _bins = new Bin[_binCount];
-        for (int i = 0; i < _binCount; i++)
+        for (int i = 0; i < _binCount; i++) _bins[i] = new Bin(_classes.GetBin(i));
+        if (TPolicy.IsRuntimeConfigured)
         {
-            BinInfo info = _classes.GetBin(i);
-            _bins[i] = new Bin(info);
-            _regionSize[i] = (uint)info.RegionSize;
-            _divMagic[i] = info.Div.Magic;
+            // The hot tables live in this arena's metadata: stable addresses, nothing for the GC to scan.
+            Base b = _pa.Base;
+            int lookupLength = _classes.SizeToIndexTableLength;
+            _sizeToIndex = (byte*)Check(b.Allocate((nuint)lookupLength, 64));
+            for (int i = 0; i < lookupLength; i++) _sizeToIndex[i] = _classes.SizeToIndexTableEntry(i);
+            _indexToSize = (ulong*)Check(b.Allocate((nuint)(sizeof(ulong) * _classes.Count), 64));
+            for (int i = 0; i < _classes.Count; i++) _indexToSize[i] = _classes.IndexToSize(i);
+            _regionSize = (uint*)Check(b.Allocate((nuint)(sizeof(uint) * _binCount), 64));
+            _divMagic = (uint*)Check(b.Allocate((nuint)(sizeof(uint) * _binCount), 64));
+            for (int i = 0; i < _binCount; i++)
+            {
+                BinInfo info = _classes.GetBin(i);
+                _regionSize[i] = (uint)info.RegionSize;
+                _divMagic[i] = info.Div.Magic;
+            }
+        }
+        else
+        {
+            GeneratedTables.Check<TPolicy>(_classes);
         }
 
         _cachedClasses = options.ThreadCacheMax < 8 ? 0 : _classes.SizeToIndex((ulong)options.ThreadCacheMax) + 1;
@@ -134,7 +142,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         }
 
         _fastMax = 0;
-        for (int i = 0; i < _cachedClasses && _indexToSize[i] <= _lookupMax; i++) _fastMax = _indexToSize[i];
+        for (int i = 0; i < _cachedClasses && ClassSize(i) <= _lookupMax; i++) _fastMax = ClassSize(i);
 
         int largeCount = _classes.Count - _binCount;
         _largeAllocs = new long[largeCount];
@@ -152,7 +160,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     public override nuint MaxSize => (nuint)_largeMax;
 
     /// <summary>The page allocator behind the arena (for diagnostics and the address-space picture).</summary>
-    public PageAllocator PageAllocator => _pa;
+    public PageAllocator<TPolicy> PageAllocator => _pa;
 
     internal override long Id => _id;
 
@@ -164,6 +172,17 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (TPolicy.IsRuntimeConfigured) return _sizeToIndex[(size + ((nuint)1 << _lgTinyMin) - 1) >> _lgTinyMin];
         return TPolicy.SizeToIndexLookup[(int)((size + ((nuint)1 << TPolicy.LgTinyMin) - 1) >> TPolicy.LgTinyMin)];
     }
+
+    // A generated policy's class and bin tables are baked into the user's assembly with constant
+    // lengths; a runtime policy reads the arena's copies.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong ClassSize(int index) => TPolicy.IsRuntimeConfigured ? _indexToSize[index] : TPolicy.ClassSizes[index];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint RegionSize(int index) => TPolicy.IsRuntimeConfigured ? _regionSize[index] : (uint)TPolicy.BinRegionSizes[index];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint DivMagic(int index) => TPolicy.IsRuntimeConfigured ? _divMagic[index] : TPolicy.BinDivMagic[index];
 
     private bool UseThreadCache => TPolicy.IsRuntimeConfigured ? _threadCache : TPolicy.ThreadCache;
 
@@ -290,8 +309,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
                 if (c.IsSlab)
                 {
                     uint offset = (uint)((byte*)pointer - (byte*)e->Address);
-                    uint region = (uint)(((ulong)offset * _divMagic[index]) >> 32);
-                    if (region * _regionSize[index] == offset)
+                    uint region = (uint)(((ulong)offset * DivMagic(index)) >> 32);
+                    if (region * RegionSize(index) == offset)
                     {
                         if (UseThreadCache && !DebugChecks && index < _cachedClasses)
                         {
@@ -357,7 +376,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     {
         Edata* e = Lookup(pointer, out int index, out _);
         Debug.Assert(e != null);
-        return (nuint)_indexToSize[index];
+        return (nuint)ClassSize(index);
     }
 
     /// <inheritdoc/>
@@ -373,7 +392,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (!slab && newIndex >= _binCount && !e->IsGuarded && TryResizeLarge(e, oldIndex, newIndex)) return pointer;
 
         void* moved = Allocate(newSize);
-        ulong oldUsable = _indexToSize[oldIndex];
+        ulong oldUsable = ClassSize(oldIndex);
         Buffer.MemoryCopy(pointer, moved, (long)newSize, (long)Math.Min(oldUsable, newSize));
         Free(pointer);
         return moved;
@@ -450,7 +469,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             for (int i = 0; i < _largeAllocs.Length; i++)
             {
                 if (_largeAllocs[i] != 0)
-                    large.Add(new LargeClassStats(_binCount + i, (long)_indexToSize[_binCount + i], _largeAllocs[i], _largeFrees[i], _largeCurrent[i]));
+                    large.Add(new LargeClassStats(_binCount + i, (long)ClassSize(_binCount + i), _largeAllocs[i], _largeFrees[i], _largeCurrent[i]));
             }
         }
 
@@ -576,7 +595,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
         ThrowIfDisposed();
         int index = size <= _lookupMax ? SmallIndex(size) : _classes.SizeToIndex(size);
-        void* p = index < _binCount ? AllocateSmall(index, zero) : AllocateLargeCached((nuint)_indexToSize[index], index, zero);
+        void* p = index < _binCount ? AllocateSmall(index, zero) : AllocateLargeCached((nuint)ClassSize(index), index, zero);
         if (p == null && throwOnFailure) throw OutOfMemory(size);
         return p;
     }
@@ -602,7 +621,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             Tick(null);
         }
 
-        if (p != null && zero) NativeMemory.Clear(p, (nuint)_indexToSize[index]);
+        if (p != null && zero) NativeMemory.Clear(p, (nuint)ClassSize(index));
         return p;
     }
 
@@ -685,7 +704,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     // Debug checks: the region must be allocated in its slab and not already in this thread's cache.
     private void CheckNotFreed(Edata* slab, void* pointer, int index)
     {
-        uint region = (uint)(((ulong)(uint)((byte*)pointer - (byte*)slab->Address) * _divMagic[index]) >> 32);
+        uint region = (uint)(((ulong)(uint)((byte*)pointer - (byte*)slab->Address) * DivMagic(index)) >> 32);
         bool allocated;
         using (_bins[index].Lock.EnterScope()) allocated = slab->SlabBitmap.IsSet((int)region);
         if (!allocated) throw DoubleFree(pointer);
@@ -824,7 +843,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
     private bool TryResizeLarge(Edata* e, int oldIndex, int newIndex)
     {
-        nuint oldSize = e->Size, newSize = (nuint)_indexToSize[newIndex];
+        nuint oldSize = e->Size, newSize = (nuint)ClassSize(newIndex);
         bool ok = newSize > oldSize ? _pa.Expand(e, oldSize, newSize, newIndex, zero: false) : _pa.Shrink(e, oldSize, newSize, newIndex);
         if (!ok) return false;
         using (_largeLock.EnterScope())
@@ -970,8 +989,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
                 index = c.SizeIndex;
                 slab = c.IsSlab;
                 nuint offset = (nuint)((byte*)pointer - (byte*)e->Address);
-                bool start = slab ? offset % _regionSize[index] == 0 : offset == 0;
-                if (start && slab && !e->SlabBitmap.IsSet((int)(offset / _regionSize[index])))
+                bool start = slab ? offset % RegionSize(index) == 0 : offset == 0;
+                if (start && slab && !e->SlabBitmap.IsSet((int)(offset / RegionSize(index))))
                     throw new InvalidOperationException($"0x{(nuint)pointer:x} was already freed in arena {_index} (a double free or a use after free).");
                 if (start && e->BinShard != (int)InThreadCache) return e;
             }
@@ -987,10 +1006,12 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
     private static void* Check(void* p) => p != null ? p : throw new OutOfMemoryException("No memory for arena metadata.");
 
-    private static ArenaOptions FromPolicy()
+    // A literal policy's constants replace the options' settings; what a policy does not fix
+    // (clock, map, background purge, thread cache size, a hooks instance) comes from the options.
+    private static ArenaOptions WithPolicy(ArenaOptions options)
     {
-        if (TPolicy.IsRuntimeConfigured) return new ArenaOptions();
-        return new ArenaOptions
+        if (TPolicy.IsRuntimeConfigured) return options;
+        return options with
         {
             Retain = TPolicy.Retain,
             DirtyDecayMs = TPolicy.DirtyDecayMs,
@@ -1005,7 +1026,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             GuardLargeEvery = TPolicy.GuardLargeEvery,
             ThreadCache = TPolicy.ThreadCache,
             DebugChecks = TPolicy.DebugChecks,
-            Hooks = TPolicy.CreateHooks(),
+            Hooks = options.Hooks ?? TPolicy.CreateHooks(),
         };
     }
 

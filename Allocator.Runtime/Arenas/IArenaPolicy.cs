@@ -9,17 +9,11 @@ namespace Allocator;
 /// of <c>Arena&lt;TPolicy&gt;</c> with the unused paths (guards, retain, decay) removed.
 /// </summary>
 /// <remarks>
-/// Arenas configured at run time use a policy whose <see cref="IsRuntimeConfigured"/> is true;
+/// Arenas configured at run time use a policy whose <see cref="IExtentPolicy.IsRuntimeConfigured"/> is true;
 /// the core then reads every knob from the arena instance instead of from the policy.
 /// </remarks>
-public interface IArenaPolicy
+public interface IArenaPolicy : IExtentPolicy
 {
-    /// <summary>True when the knobs below are placeholders and the arena instance holds the real values.</summary>
-    static abstract bool IsRuntimeConfigured { get; }
-
-    /// <summary>Keep unused address space mapped (retained) instead of unmapping it; jemalloc's <c>opt_retain</c>.</summary>
-    static abstract bool Retain { get; }
-
     /// <summary>Milliseconds for dirty pages to decay to muzzy; -1 never, 0 at once.</summary>
     static abstract long DirtyDecayMs { get; }
 
@@ -28,9 +22,6 @@ public interface IArenaPolicy
 
     /// <summary>Freed extents at least this large are purged at once (unless a decay time is -1).</summary>
     static abstract long OversizeThreshold { get; }
-
-    /// <summary>A dirty extent is never split for a request more than 2^this times smaller.</summary>
-    static abstract int LgExtentMaxActiveFit { get; }
 
     /// <summary>Log2 of the smallest size-class spacing.</summary>
     static abstract int LgQuantum { get; }
@@ -44,12 +35,6 @@ public interface IArenaPolicy
     /// <summary>Log2 of the smallest (tiny) size class.</summary>
     static abstract int LgTinyMin { get; }
 
-    /// <summary>Guard every N-th slab extent with guard pages (1 = all, 0 = none).</summary>
-    static abstract int GuardSmallEvery { get; }
-
-    /// <summary>Guard every N-th large extent with guard pages (1 = all, 0 = none).</summary>
-    static abstract int GuardLargeEvery { get; }
-
     /// <summary>Whether each thread keeps a cache of recently freed regions.</summary>
     static abstract bool ThreadCache { get; }
 
@@ -62,6 +47,18 @@ public interface IArenaPolicy
     /// a runtime-configured policy returns an empty span (the arena keeps its own copy).
     /// </summary>
     static abstract ReadOnlySpan<byte> SizeToIndexLookup { get; }
+
+    /// <summary>Size in bytes of each class, by size index (generated; empty for a runtime-configured policy).</summary>
+    static abstract ReadOnlySpan<ulong> ClassSizes { get; }
+
+    /// <summary>Region size of each small bin, by bin index (generated; empty for a runtime-configured policy).</summary>
+    static abstract ReadOnlySpan<ulong> BinRegionSizes { get; }
+
+    /// <summary>
+    /// Per bin, the multiplier that turns a region's byte offset in its slab into the region's index,
+    /// <c>(offset * magic) &gt;&gt; 32</c> (generated; empty for a runtime-configured policy).
+    /// </summary>
+    static abstract ReadOnlySpan<uint> BinDivMagic { get; }
 
     /// <summary>Creates the hooks that back this arena, or returns null for the default OS hooks.</summary>
     static abstract IExtentHooks? CreateHooks();

@@ -54,5 +54,17 @@ public readonly struct RuntimeArenaPolicy : IArenaPolicy
     public static System.ReadOnlySpan<byte> SizeToIndexLookup => default;
 
     /// <inheritdoc/>
+    public static bool UsesDefaultHooks => true;
+
+    /// <inheritdoc/>
+    public static System.ReadOnlySpan<ulong> ClassSizes => default;
+
+    /// <inheritdoc/>
+    public static System.ReadOnlySpan<ulong> BinRegionSizes => default;
+
+    /// <inheritdoc/>
+    public static System.ReadOnlySpan<uint> BinDivMagic => default;
+
+    /// <inheritdoc/>
     public static IExtentHooks? CreateHooks() => null;
 }

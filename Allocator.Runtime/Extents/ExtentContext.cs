@@ -9,7 +9,7 @@ namespace Allocator.Extents;
 /// <summary>
 /// Everything the extent operations work on for one page allocator shard: the hooks, the address
 /// map, the metadata, the three ecaches (dirty, muzzy, retained), retained growth and counters.
-/// The page allocator owns one; <see cref="ExtentOps"/> is its behaviour.
+/// The page allocator owns one; <see cref="ExtentOps{TPolicy}"/> is its behaviour.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
 public sealed unsafe class ExtentContext

@@ -56,7 +56,7 @@ public sealed unsafe class SanBump
             if (_current == null || _current->Size < guardedSize)
             {
                 bool commit = false;
-                Edata* grown = ExtentOps.AllocWrapper(ctx, null, Math.Max(guardedSize, RegionSize), page, zero: false, ref commit);
+                Edata* grown = ExtentOps<RuntimeExtentPolicy>.AllocWrapper(ctx, null, Math.Max(guardedSize, RegionSize), page, zero: false, ref commit);
                 // Keep the old region on failure: a smaller request may still fit in it.
                 if (grown == null) return null;
                 replaced = _current;
@@ -70,7 +70,7 @@ public sealed unsafe class SanBump
             }
             else
             {
-                Edata* rest = ExtentOps.SplitWrapper(ctx, _current, guardedSize, _current->Size - guardedSize);
+                Edata* rest = ExtentOps<RuntimeExtentPolicy>.SplitWrapper(ctx, _current, guardedSize, _current->Size - guardedSize);
                 if (rest == null)
                 {
                     e = null;
@@ -90,14 +90,14 @@ public sealed unsafe class SanBump
         if (!Guards.GuardPages(ctx, e, left: false, right: true, remap: true))
         {
             // Untouched and unguarded: keep it as retained address space.
-            ExtentOps.Record(ctx, ctx.Retained, e);
+            ExtentOps<RuntimeExtentPolicy>.Record(ctx, ctx.Retained, e);
             return null;
         }
 
-        if (!e->IsCommitted && !ExtentOps.CommitWrapper(ctx, e, 0, e->Size))
+        if (!e->IsCommitted && !ExtentOps<RuntimeExtentPolicy>.CommitWrapper(ctx, e, 0, e->Size))
         {
             // Guarded: it waits in the retained cache's guarded set for a request of its size.
-            ExtentOps.Record(ctx, ctx.Retained, e);
+            ExtentOps<RuntimeExtentPolicy>.Record(ctx, ctx.Retained, e);
             return null;
         }
 
@@ -129,6 +129,6 @@ public sealed unsafe class SanBump
     {
         Debug.Assert(region->State == ExtentState.Active && !region->IsGuarded);
         ctx.Map.DeregisterBoundary(region);
-        ExtentOps.DestroyWrapper(ctx, region);
+        ExtentOps<RuntimeExtentPolicy>.DestroyWrapper(ctx, region);
     }
 }

@@ -14,15 +14,15 @@ public sealed class BackgroundPurger : IDisposable
     // With nothing scheduled, look again this often: new dirty pages do not signal the purger.
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
 
-    private readonly ClassicPageAllocator _pac;
+    private readonly IPageAllocatorBackend _backend;
     private readonly AutoResetEvent _wake = new(false);
     private readonly Thread _thread;
     private volatile bool _stopping;
     private long _passes;
 
-    internal BackgroundPurger(ClassicPageAllocator pac, string name)
+    internal BackgroundPurger(IPageAllocatorBackend backend, string name)
     {
-        _pac = pac;
+        _backend = backend;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         _thread.Start();
     }
@@ -37,11 +37,11 @@ public sealed class BackgroundPurger : IDisposable
     {
         while (!_stopping)
         {
-            long ns = _pac.TimeUntilDeferredWork();
+            long ns = _backend.TimeUntilDeferredWork();
             TimeSpan wait = ns >= (long)IdlePoll.TotalMilliseconds * 1_000_000 ? IdlePoll : TimeSpan.FromTicks(Math.Max(1, ns / 100));
             _wake.WaitOne(wait);
             if (_stopping) break;
-            _pac.Decay(ClassicPageAllocator.Eagerness.Always, waitForLock: true);
+            _backend.DoDeferredWork();
             Interlocked.Increment(ref _passes);
         }
     }

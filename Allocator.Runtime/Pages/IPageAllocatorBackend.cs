@@ -36,4 +36,7 @@ public unsafe interface IPageAllocatorBackend
 
     /// <summary>Nanoseconds until deferred work (decay) is due; <see cref="long.MaxValue"/> when none is pending.</summary>
     long TimeUntilDeferredWork();
+
+    /// <summary>Does the deferred work that is due (a decay pass that purges down to the limits), waiting for the locks.</summary>
+    void DoDeferredWork();
 }

@@ -4,7 +4,7 @@ using Allocator.Sizing;
 
 namespace Allocator.Extents;
 
-/// <summary>How a <see cref="PageAllocator"/> is set up. Defaults equal jemalloc 5.3's on 64-bit Linux.</summary>
+/// <summary>How a <see cref="PageAllocator{TPolicy}"/> is set up. Defaults equal jemalloc 5.3's on 64-bit Linux.</summary>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
 public sealed record PageAllocatorOptions
 {

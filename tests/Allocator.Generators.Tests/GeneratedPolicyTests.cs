@@ -27,6 +27,7 @@ public sealed class GeneratedPolicyTests
         Assert.Equal(0, Get(policy, "GuardLargeEvery"));
         Assert.Equal(true, Get(policy, "ThreadCache"));
         Assert.Equal(false, Get(policy, "DebugChecks"));
+        Assert.Equal(true, Get(policy, "UsesDefaultHooks"));
         Assert.Null(policy.GetMethod("CreateHooks")!.Invoke(null, null));
         Assert.True(typeof(IArenaPolicy).IsAssignableFrom(policy));
         Assert.True(policy.IsValueType);
@@ -63,6 +64,7 @@ public sealed class GeneratedPolicyTests
 
         Assert.Equal("Demo.HugePageHooks", first!.GetType().FullName);
         Assert.NotSame(first, second);
+        Assert.Equal(false, Get(policy, "UsesDefaultHooks"));
     }
 
     internal static System.Type LoadPolicy(string source, string policyTypeName)

@@ -10,6 +10,7 @@ public sealed class ExtentDisciplineAnalyzerTests
         using System;
         using System.Runtime.CompilerServices;
         using Allocator.Extents;
+        using ExtentOps = Allocator.Extents.ExtentOps<Allocator.Extents.RuntimeExtentPolicy>;
 
         public static unsafe class Code
         {
@@ -166,6 +167,7 @@ public sealed class ExtentDisciplineAnalyzerTests
     [Fact]
     public Task ALLOC2002_a_hook_calling_the_other_operation_is_reported() => AnalyzerTest.VerifyAsync<ExtentDisciplineAnalyzer>("""
         using Allocator.Extents;
+        using ExtentOps = Allocator.Extents.ExtentOps<Allocator.Extents.RuntimeExtentPolicy>;
 
         public sealed unsafe class Hooks : IExtentHooks
         {

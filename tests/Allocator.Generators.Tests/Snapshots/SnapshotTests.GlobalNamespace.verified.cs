@@ -49,6 +49,8 @@ partial class GlobalArena : global::System.IDisposable
         public static bool ThreadCache => true;
         /// <inheritdoc/>
         public static bool DebugChecks => false;
+        /// <inheritdoc/>
+        public static bool UsesDefaultHooks => true;
 
         /// <inheritdoc/>
         public static global::Allocator.Extents.IExtentHooks? CreateHooks() => null;

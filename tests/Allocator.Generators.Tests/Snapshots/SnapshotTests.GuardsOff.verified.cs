@@ -51,6 +51,8 @@ namespace Demo
             public static bool ThreadCache => true;
             /// <inheritdoc/>
             public static bool DebugChecks => false;
+            /// <inheritdoc/>
+            public static bool UsesDefaultHooks => true;
 
             /// <inheritdoc/>
             public static global::Allocator.Extents.IExtentHooks? CreateHooks() => null;

@@ -55,6 +55,8 @@ namespace Demo.Nested
                     public static bool ThreadCache => true;
                     /// <inheritdoc/>
                     public static bool DebugChecks => false;
+                    /// <inheritdoc/>
+                    public static bool UsesDefaultHooks => true;
 
                     /// <inheritdoc/>
                     public static global::Allocator.Extents.IExtentHooks? CreateHooks() => null;

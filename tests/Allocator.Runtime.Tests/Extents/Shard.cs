@@ -24,7 +24,7 @@ internal sealed unsafe class Shard : IDisposable
         _arenaIndex = ArenaIndices.Rent();
         Context = new ExtentContext(_arenaIndex, Hooks, Map, Base, SizeClasses.Default, retain, lgExtentMaxActiveFit,
             oversizeThreshold, dirtyDecayMs, muzzyDecayMs);
-        Pac = new ClassicPageAllocator(Context);
+        Pac = new ClassicPageAllocator<RuntimeExtentPolicy>(Context);
     }
 
     public IExtentHooks Hooks { get; }
@@ -35,7 +35,7 @@ internal sealed unsafe class Shard : IDisposable
 
     public ExtentContext Context { get; }
 
-    public ClassicPageAllocator Pac { get; }
+    public ClassicPageAllocator<RuntimeExtentPolicy> Pac { get; }
 
     /// <summary>Extents the test holds, for <see cref="Validate"/>.</summary>
     public List<nint> Active { get; } = new();

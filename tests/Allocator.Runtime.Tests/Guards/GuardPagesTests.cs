@@ -54,7 +54,7 @@ public sealed unsafe class GuardPagesTests
 
         // Freed into the dirty cache (guarded set), the extent has the state neighbors look for, yet
         // neither neighbor can acquire it: each looks at a guard page and finds an empty leaf.
-        ExtentOps.Dalloc(ctx, ctx.Dirty, e);
+        ExtentOps<RuntimeExtentPolicy>.Dalloc(ctx, ctx.Dirty, e);
         Assert.Equal(ExtentState.Dirty, e->State);
         Assert.Equal(1, ctx.Dirty.GuardedEset.Count);
         using (ctx.Dirty.Enter())
@@ -64,7 +64,7 @@ public sealed unsafe class GuardPagesTests
         }
 
         Assert.Equal(ExtentState.Dirty, e->State);
-        Edata* again = ExtentOps.Alloc(ctx, ctx.Dirty, null, total - 2 * Page, Page, zero: false, guarded: true);
+        Edata* again = ExtentOps<RuntimeExtentPolicy>.Alloc(ctx, ctx.Dirty, null, total - 2 * Page, Page, zero: false, guarded: true);
         Assert.True(again == e);
 
         before = OsPages.Counters;
@@ -162,11 +162,11 @@ public sealed unsafe class GuardPagesTests
         MapsProbe.AssertGuardExactly(guard, Page);
 
         // As decay with retain leaves it: purged, retained, still guarded; evicted at destroy, deregistered.
-        ExtentOps.DallocWrapper(ctx, e);
+        ExtentOps<RuntimeExtentPolicy>.DallocWrapper(ctx, e);
         Assert.Equal(ExtentState.Retained, e->State);
         Assert.True(e->IsGuarded);
         Assert.Equal(1, ctx.Retained.GuardedEset.Count);
-        Assert.True(ExtentOps.Evict(ctx, ctx.Retained, 0) == e);
+        Assert.True(ExtentOps<RuntimeExtentPolicy>.Evict(ctx, ctx.Retained, 0) == e);
         AssertEmpty(shard, start);
 
         OsCounters before = OsPages.Counters;
@@ -180,7 +180,7 @@ public sealed unsafe class GuardPagesTests
         AssertEmpty(shard, start);
         AssertEmpty(shard, guard - Page);
 
-        ExtentOps.DestroyWrapper(ctx, e);
+        ExtentOps<RuntimeExtentPolicy>.DestroyWrapper(ctx, e);
         Assert.Equal(0, ProcMaps.CountProtNone(start, total));
         bump.Destroy(ctx);
     }

@@ -12,10 +12,10 @@ public sealed unsafe class PageAllocatorDecayTests
 {
     private static readonly nuint Page = Allocator.Os.Pages.PageSize;
 
-    private static PageAllocator Create(FakeTimeProvider clock, long dirtyMs, long muzzyMs, bool retain = true) =>
+    private static PageAllocator<RuntimeExtentPolicy> Create(FakeTimeProvider clock, long dirtyMs, long muzzyMs, bool retain = true) =>
         new(ArenaIndices.Rent(), new PageAllocatorOptions { DirtyDecayMs = dirtyMs, MuzzyDecayMs = muzzyMs, TimeProvider = clock, Retain = retain });
 
-    private static void Release(PageAllocator pa)
+    private static void Release(PageAllocator<RuntimeExtentPolicy> pa)
     {
         uint index = pa.Context.ArenaIndex;
         pa.Dispose();

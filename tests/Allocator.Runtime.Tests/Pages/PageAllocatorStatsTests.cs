@@ -13,7 +13,7 @@ public sealed unsafe class PageAllocatorStatsTests
     public void Invariant9_ThePageAllocatorShardOwnsTheEcaches()
     {
         uint index = ArenaIndices.Rent();
-        var pa = new PageAllocator(index, new PageAllocatorOptions { TimeProvider = new FakeTimeProvider() });
+        var pa = new PageAllocator<RuntimeExtentPolicy>(index, new PageAllocatorOptions { TimeProvider = new FakeTimeProvider() });
         try
         {
             // The shard reaches every cache through its context, and the classic backend is behind the seam.
@@ -40,7 +40,7 @@ public sealed unsafe class PageAllocatorStatsTests
     public void Invariant10_MappedIsDerivedAndIncludesBase()
     {
         uint index = ArenaIndices.Rent();
-        var pa = new PageAllocator(index, new PageAllocatorOptions { TimeProvider = new FakeTimeProvider(), DirtyDecayMs = -1, MuzzyDecayMs = -1 });
+        var pa = new PageAllocator<RuntimeExtentPolicy>(index, new PageAllocatorOptions { TimeProvider = new FakeTimeProvider(), DirtyDecayMs = -1, MuzzyDecayMs = -1 });
         try
         {
             var held = new List<nint>();

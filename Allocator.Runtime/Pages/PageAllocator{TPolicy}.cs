@@ -17,8 +17,12 @@ namespace Allocator.Extents;
 /// This is the seam for a hugepage allocator: a second backend would sit beside
 /// <see cref="Classic"/>, chosen per request here, and nothing above would change.
 /// </remarks>
+/// <typeparam name="TPolicy">
+/// The shard's policy. A literal one must agree with the options (the constructor checks); its copy
+/// of the extent layer then has no sampling or guard code when guards are off, and so on.
+/// </typeparam>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed unsafe class PageAllocator : IDisposable
+public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : struct, IExtentPolicy
 {
     private readonly nuint _page;
     private long _activePages;
@@ -26,9 +30,11 @@ public sealed unsafe class PageAllocator : IDisposable
     private bool _destroyed;
 
     /// <summary>Creates a shard for arena <paramref name="arenaIndex"/>.</summary>
+    /// <exception cref="ArgumentException">The options disagree with a literal <typeparamref name="TPolicy"/>; the message names the setting.</exception>
     public PageAllocator(uint arenaIndex, PageAllocatorOptions? options = null)
     {
         options ??= new PageAllocatorOptions();
+        CheckAgreesWithPolicy(options);
         IExtentHooks hooks = options.Hooks ?? DefaultExtentHooks.For(options.Retain);
         SizeClasses classes = options.PageClasses ?? OsPageClasses.Value;
         _page = Pages.PageSize;
@@ -37,7 +43,7 @@ public sealed unsafe class PageAllocator : IDisposable
         {
             Context = new ExtentContext(arenaIndex, hooks, options.Map ?? ExtentMap.Shared, Base, classes, options.Retain,
                 options.LgExtentMaxActiveFit, options.OversizeThreshold, options.DirtyDecayMs, options.MuzzyDecayMs);
-            Classic = new ClassicPageAllocator(Context, options.TimeProvider);
+            Classic = new ClassicPageAllocator<TPolicy>(Context, options.TimeProvider);
             Sampler = new GuardSampler(Context, options.GuardLargeEvery, options.GuardSmallEvery);
         }
         catch
@@ -47,9 +53,20 @@ public sealed unsafe class PageAllocator : IDisposable
         }
     }
 
-    private static class OsPageClasses
+    private static void CheckAgreesWithPolicy(PageAllocatorOptions options)
     {
-        public static readonly SizeClasses Value = new(4, System.Numerics.BitOperations.Log2(Pages.PageSize));
+        if (TPolicy.IsRuntimeConfigured) return;
+        Check(nameof(options.Retain), options.Retain, TPolicy.Retain);
+        Check(nameof(options.LgExtentMaxActiveFit), options.LgExtentMaxActiveFit, TPolicy.LgExtentMaxActiveFit);
+        Check(nameof(options.GuardSmallEvery), options.GuardSmallEvery, TPolicy.GuardSmallEvery);
+        Check(nameof(options.GuardLargeEvery), options.GuardLargeEvery, TPolicy.GuardLargeEvery);
+        Check("default hooks", options.Hooks is null or DefaultExtentHooks, TPolicy.UsesDefaultHooks);
+
+        static void Check<T>(string name, T given, T policy)
+        {
+            if (!Equals(given, policy))
+                throw new ArgumentException($"The options say {name} = {given} but the policy {typeof(TPolicy)} was compiled for {policy}.", nameof(options));
+        }
     }
 
     /// <summary>Metadata memory of this shard.</summary>
@@ -59,7 +76,7 @@ public sealed unsafe class PageAllocator : IDisposable
     public ExtentContext Context { get; }
 
     /// <summary>The classic backend.</summary>
-    public ClassicPageAllocator Classic { get; }
+    public ClassicPageAllocator<TPolicy> Classic { get; }
 
     /// <summary>Decides which extents get guard pages.</summary>
     public GuardSampler Sampler { get; }
@@ -74,7 +91,9 @@ public sealed unsafe class PageAllocator : IDisposable
     /// </summary>
     public Edata* Alloc(nuint size, nuint alignment, bool slab, int sizeIndex, bool zero)
     {
-        bool guarded = slab ? Sampler.ShouldGuardSlab() : Sampler.ShouldGuardLarge(size, alignment);
+        bool guarded = slab
+            ? ExtentPolicy<TPolicy>.MayGuardSlabs && Sampler.ShouldGuardSlab()
+            : ExtentPolicy<TPolicy>.MayGuardLarge && Sampler.ShouldGuardLarge(size, alignment);
         Edata* e = Classic.Alloc(size, alignment, zero, guarded, frequentReuse: slab);
         if (e == null) return null;
         Interlocked.Add(ref _activePages, (long)(e->Size / _page));
@@ -86,7 +105,7 @@ public sealed unsafe class PageAllocator : IDisposable
     /// <summary>Grows a large extent in place; false with nothing changed when it cannot.</summary>
     public bool Expand([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, int sizeIndex, bool zero)
     {
-        if (e->IsGuarded) return false;
+        if (ExtentPolicy<TPolicy>.IsGuarded(e)) return false;
         if (!Classic.Expand(e, oldSize, newSize, zero)) return false;
         Interlocked.Add(ref _activePages, (long)((newSize - oldSize) / _page));
         Context.Map.Remap(e, sizeIndex, false);
@@ -96,7 +115,7 @@ public sealed unsafe class PageAllocator : IDisposable
     /// <summary>Shrinks a large extent in place; false with nothing changed when it cannot.</summary>
     public bool Shrink([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, int sizeIndex)
     {
-        if (e->IsGuarded) return false;
+        if (ExtentPolicy<TPolicy>.IsGuarded(e)) return false;
         if (!Classic.Shrink(e, oldSize, newSize)) return false;
         Interlocked.Add(ref _activePages, -(long)((oldSize - newSize) / _page));
         Context.Map.Remap(e, sizeIndex, false);
@@ -118,7 +137,7 @@ public sealed unsafe class PageAllocator : IDisposable
 
     /// <summary>One decay pass, as an allocation tick runs it (purges only if an epoch advanced, and not while a background purger runs).</summary>
     public void DecayTick() =>
-        Classic.Decay(_purger is null ? ClassicPageAllocator.Eagerness.OnEpochAdvance : ClassicPageAllocator.Eagerness.Never);
+        Classic.Decay(_purger is null ? DecayEagerness.OnEpochAdvance : DecayEagerness.Never);
 
     /// <summary>Purges every dirty and muzzy page now.</summary>
     public void PurgeAll() => Classic.PurgeAll();

@@ -16,8 +16,9 @@ namespace Allocator.Extents;
 /// after a failed split, these operations put every piece back into the ecache it came from, so a
 /// refusing hook costs a failed request, never a leaked mapping.
 /// </remarks>
+/// <typeparam name="TPolicy">The shard's policy: a literal one removes the guard, retain and hook branches it turns off.</typeparam>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public static unsafe class ExtentOps
+public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPolicy
 {
     private const nuint LargeMinClass = 16 * 1024;
 
@@ -47,7 +48,7 @@ public static unsafe class ExtentOps
         Edata* e = AllocRetained(ctx, expand, size, alignment, zero, ref commit, guarded);
         if (e != null) return e;
         // With retain, a fixed-address mapping to expand into is not worth asking the OS for.
-        if (ctx.Retain && expand != null) return null;
+        if (ExtentPolicy<TPolicy>.Retain(ctx) && expand != null) return null;
         if (guarded) return null;
         return AllocWrapper(ctx, expand, size, alignment, zero, ref commit);
     }
@@ -73,10 +74,11 @@ public static unsafe class ExtentOps
         {
             // Guarded extents go last: they cannot merge and cost system calls to make again.
             e = ecache.Eset.LruFirst;
-            if (e == null) e = ecache.GuardedEset.LruFirst;
+            if (e == null && ExtentPolicy<TPolicy>.MayGuard) e = ecache.GuardedEset.LruFirst;
             if (e == null || ecache.Npages <= npagesMin) return null;
-            ecache.SetFor(e->IsGuarded).Remove(e);
-            if (!ecache.DelayCoalesce || e->IsGuarded) break;
+            bool guarded = ExtentPolicy<TPolicy>.IsGuarded(e);
+            ecache.SetFor(guarded).Remove(e);
+            if (!ecache.DelayCoalesce || guarded) break;
 
             ctx.Map.UpdateState(e, ExtentState.Active);
             e = TryCoalesce(ctx, ecache, e, out bool coalesced);
@@ -108,7 +110,7 @@ public static unsafe class ExtentOps
             return null;
         }
 
-        e->Init(ctx.ArenaIndex, p, size, false, Edata.NoSizeIndex, ctx.NextSerialNumber(), ExtentState.Active, zeroed, committed, isHead: ctx.Retain);
+        e->Init(ctx.ArenaIndex, p, size, false, Edata.NoSizeIndex, ctx.NextSerialNumber(), ExtentState.Active, zeroed, committed, isHead: ExtentPolicy<TPolicy>.Retain(ctx));
         if (!ctx.Map.RegisterBoundary(e, Edata.NoSizeIndex, false))
         {
             ctx.Hooks.Destroy(p, size, committed, ctx.ArenaIndex);
@@ -127,7 +129,7 @@ public static unsafe class ExtentOps
     public static void DallocWrapper(ExtentContext ctx, [AcquiredExtent] Edata* e)
     {
         Debug.Assert(e->State == ExtentState.Active);
-        if (!ctx.DallocWillFail)
+        if (!ExtentPolicy<TPolicy>.DallocWillFail(ctx))
         {
             Debug.Assert(!e->IsGuarded, "unguard before handing a guarded extent to the dalloc hook");
             ctx.Map.DeregisterBoundary(e);
@@ -196,7 +198,7 @@ public static unsafe class ExtentOps
         using (ecache.Enter())
         {
             Debug.Assert(ctx.Map.IsMapped(e));
-            if (!e->IsGuarded)
+            if (!ExtentPolicy<TPolicy>.IsGuarded(e))
             {
                 if (!ecache.DelayCoalesce)
                 {
@@ -252,6 +254,8 @@ public static unsafe class ExtentOps
 
     private static Edata* RecycleExtract(ExtentContext ctx, Ecache ecache, Edata* expand, nuint size, nuint alignment, bool guarded)
     {
+        Debug.Assert(!guarded || ExtentPolicy<TPolicy>.MayGuard);
+        guarded = ExtentPolicy<TPolicy>.MayGuard && guarded;
         Eset eset = ecache.SetFor(guarded);
         Edata* e;
         if (expand != null)
@@ -267,7 +271,7 @@ public static unsafe class ExtentOps
         }
         else
         {
-            int lgMaxFit = ecache.DelayCoalesce ? ctx.LgExtentMaxActiveFit : 64;
+            int lgMaxFit = ecache.DelayCoalesce ? ExtentPolicy<TPolicy>.LgExtentMaxActiveFit(ctx) : 64;
             // Guarded extents are never split, so only an exact fit will do.
             e = eset.Fit(size, alignment, exactOnly: guarded, lgMaxFit);
             if (e == null) return null;
@@ -429,7 +433,7 @@ public static unsafe class ExtentOps
     private static void Deactivate(ExtentContext ctx, Ecache ecache, Edata* e)
     {
         ctx.Map.UpdateState(e, ecache.State);
-        ecache.SetFor(e->IsGuarded).Insert(e);
+        ecache.SetFor(ExtentPolicy<TPolicy>.IsGuarded(e)).Insert(e);
     }
 
     private static bool CommitZero(ExtentContext ctx, Edata* e, ref bool commit, bool zero)
@@ -443,7 +447,7 @@ public static unsafe class ExtentOps
     // A forced purge zeroes whole pages without touching them; fall back to writing zeros.
     private static void Zero(ExtentContext ctx, Edata* e)
     {
-        if (!ctx.HooksAreDefault || !ctx.Hooks.PurgeForced(e->Base, e->Size, 0, e->Size, ctx.ArenaIndex))
+        if (!ExtentPolicy<TPolicy>.HooksAreDefault(ctx) || !ctx.Hooks.PurgeForced(e->Base, e->Size, 0, e->Size, ctx.ArenaIndex))
             System.Runtime.InteropServices.NativeMemory.Clear(e->Address, e->Size);
     }
 
@@ -453,7 +457,7 @@ public static unsafe class ExtentOps
         try
         {
             Edata* e = Recycle(ctx, ctx.Retained, expand, size, alignment, zero, ref commit, growingRetained: true, guarded);
-            if (e != null || !ctx.Retain || expand != null || guarded) return e;
+            if (e != null || !ExtentPolicy<TPolicy>.Retain(ctx) || expand != null || guarded) return e;
             return GrowRetained(ctx, size, alignment, zero, ref commit);
         }
         finally

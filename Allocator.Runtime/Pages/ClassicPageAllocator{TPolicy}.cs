@@ -11,8 +11,9 @@ namespace Allocator.Extents;
 /// caches, grows retained address space geometrically, and moves freed pages through
 /// dirty → muzzy → retained on the decay schedule.
 /// </summary>
+/// <typeparam name="TPolicy">The shard's policy; see <see cref="IExtentPolicy"/>.</typeparam>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
+public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend where TPolicy : struct, IExtentPolicy
 {
     /// <summary>Decay work below this many pages is not worth waking a background purger for.</summary>
     public const ulong DeferredPurgeThresholdPages = 1024;
@@ -35,19 +36,6 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
         _muzzyDecay = new Decay(now, context.MuzzyDecayMs);
     }
 
-    /// <summary>How eagerly a decay pass purges.</summary>
-    public enum Eagerness
-    {
-        /// <summary>Only advance the epoch; purging is left to a background purger.</summary>
-        Never,
-
-        /// <summary>Purge when an epoch advanced (application threads, no background purger).</summary>
-        OnEpochAdvance,
-
-        /// <summary>Purge down to the limit whenever above it (the background purger).</summary>
-        Always,
-    }
-
     /// <summary>The extents, caches and hooks this allocator works on.</summary>
     public ExtentContext Context { get; }
 
@@ -68,6 +56,7 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
         Edata* e = null;
         // Guarded large extents are never cached (they would only be reused by an exact fit), so
         // they skip the caches; guarded slabs come back from the guarded sets.
+        guarded = ExtentPolicy<TPolicy>.MayGuard && guarded;
         if (!guarded || frequentReuse) e = AllocReal(size, alignment, zero, guarded);
         if (e == null && guarded) e = AllocNewGuarded(size, alignment, zero, frequentReuse);
         return e;
@@ -76,12 +65,12 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
     private Edata* AllocReal(nuint size, nuint alignment, bool zero, bool guarded)
     {
         ExtentContext ctx = Context;
-        Edata* e = ExtentOps.Alloc(ctx, ctx.Dirty, null, size, alignment, zero, guarded);
+        Edata* e = ExtentOps<TPolicy>.Alloc(ctx, ctx.Dirty, null, size, alignment, zero, guarded);
         // With a muzzy decay time of 0 the muzzy cache is always empty: skip its lock.
-        if (e == null && ctx.MuzzyDecayMs != 0) e = ExtentOps.Alloc(ctx, ctx.Muzzy, null, size, alignment, zero, guarded);
+        if (e == null && ctx.MuzzyDecayMs != 0) e = ExtentOps<TPolicy>.Alloc(ctx, ctx.Muzzy, null, size, alignment, zero, guarded);
         if (e == null)
         {
-            e = ExtentOps.AllocGrow(ctx, null, size, alignment, zero, guarded);
+            e = ExtentOps<TPolicy>.AllocGrow(ctx, null, size, alignment, zero, guarded);
             if (e != null) ctx.Stats.AddMapped((long)e->Size);
         }
 
@@ -136,16 +125,16 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
         ExtentContext ctx = Context;
         Debug.Assert(newSize > oldSize && e->Size == oldSize && !e->IsGuarded);
         nuint amount = newSize - oldSize;
-        Edata* trail = ExtentOps.Alloc(ctx, ctx.Dirty, e, amount, ctx.Page, zero, guarded: false);
-        if (trail == null) trail = ExtentOps.Alloc(ctx, ctx.Muzzy, e, amount, ctx.Page, zero, guarded: false);
+        Edata* trail = ExtentOps<TPolicy>.Alloc(ctx, ctx.Dirty, e, amount, ctx.Page, zero, guarded: false);
+        if (trail == null) trail = ExtentOps<TPolicy>.Alloc(ctx, ctx.Muzzy, e, amount, ctx.Page, zero, guarded: false);
         if (trail == null)
         {
-            trail = ExtentOps.AllocGrow(ctx, e, amount, ctx.Page, zero, guarded: false);
+            trail = ExtentOps<TPolicy>.AllocGrow(ctx, e, amount, ctx.Page, zero, guarded: false);
             if (trail != null) ctx.Stats.AddMapped((long)amount);
         }
 
         if (trail == null) return false;
-        if (!ExtentOps.MergeWrapper(ctx, e, trail))
+        if (!ExtentOps<TPolicy>.MergeWrapper(ctx, e, trail))
         {
             Free(trail);
             return false;
@@ -158,9 +147,9 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
     public bool Shrink([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize)
     {
         Debug.Assert(newSize < oldSize && e->Size == oldSize && !e->IsGuarded);
-        Edata* trail = ExtentOps.SplitWrapper(Context, e, newSize, oldSize - newSize);
+        Edata* trail = ExtentOps<TPolicy>.SplitWrapper(Context, e, newSize, oldSize - newSize);
         if (trail == null) return false;
-        ExtentOps.Dalloc(Context, Context.Dirty, trail);
+        ExtentOps<TPolicy>.Dalloc(Context, Context.Dirty, trail);
         HandleDeferredWork();
         return true;
     }
@@ -183,9 +172,9 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
     {
         // Only guarded slabs are worth caching guarded; a guarded large extent would only ever be
         // reused by an exact fit, so its guards come off now and it joins the ordinary caches.
-        if (e->IsGuarded && !e->IsSlab) Unguard(e);
+        if (ExtentPolicy<TPolicy>.IsGuarded(e) && !e->IsSlab) Unguard(e);
         e->IsSlab = false;
-        ExtentOps.Dalloc(Context, Context.Dirty, e);
+        ExtentOps<TPolicy>.Dalloc(Context, Context.Dirty, e);
     }
 
     // Every extent unguarded here has guards on both sides: guarded large extents always do, and
@@ -221,6 +210,9 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
         }
     }
 
+    /// <inheritdoc/>
+    public void DoDeferredWork() => Decay(DecayEagerness.Always, waitForLock: true);
+
     /// <summary>
     /// Purges everything now (jemalloc's arena purge): dirty pages go straight to retained (or are
     /// unmapped without retain), then muzzy ones.
@@ -235,7 +227,7 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
     /// One decay pass over both caches, as a tick or the background purger runs it. Returns without
     /// waiting when another thread holds a decay lock, unless <paramref name="waitForLock"/> is set.
     /// </summary>
-    public void Decay(Eagerness eagerness, bool waitForLock = false)
+    public void Decay(DecayEagerness eagerness, bool waitForLock = false)
     {
         DecayOne(_dirtyDecay, Context.Dirty, eagerness, waitForLock);
         DecayOne(_muzzyDecay, Context.Muzzy, eagerness, waitForLock);
@@ -257,7 +249,7 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
             decay.Reinit(_clock.NowNs(), decayMs);
             if (state == ExtentState.Dirty) Context.DirtyDecayMs = decayMs;
             else Context.MuzzyDecayMs = decayMs;
-            MaybeDecayPurge(decay, ecache, Eagerness.OnEpochAdvance);
+            MaybeDecayPurge(decay, ecache, DecayEagerness.OnEpochAdvance);
         }
     }
 
@@ -271,23 +263,23 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
         ExtentContext ctx = Context;
         _sanBump.Destroy(ctx);
         Edata* e;
-        while ((e = ExtentOps.Evict(ctx, ctx.Retained, 0)) != null)
+        while ((e = ExtentOps<TPolicy>.Evict(ctx, ctx.Retained, 0)) != null)
         {
             // Seed commit: retained guarded slabs must lose their guard before the mapping goes, or
             // the guard page would outlive the arena.
-            if (e->IsGuarded) Guards.UnguardPagesPreDestroy(ctx, e);
-            ExtentOps.DestroyWrapper(ctx, e);
+            if (ExtentPolicy<TPolicy>.IsGuarded(e)) Guards.UnguardPagesPreDestroy(ctx, e);
+            ExtentOps<TPolicy>.DestroyWrapper(ctx, e);
         }
     }
 
     private void HandleDeferredWork()
     {
         // A decay time of 0 means freed pages do not linger at all.
-        if (_dirtyDecay.DecayMs == 0) DecayOne(_dirtyDecay, Context.Dirty, Eagerness.Always, waitForLock: true);
-        if (_muzzyDecay.DecayMs == 0 && Context.Muzzy.Npages != 0) DecayOne(_muzzyDecay, Context.Muzzy, Eagerness.Always, waitForLock: true);
+        if (_dirtyDecay.DecayMs == 0) DecayOne(_dirtyDecay, Context.Dirty, DecayEagerness.Always, waitForLock: true);
+        if (_muzzyDecay.DecayMs == 0 && Context.Muzzy.Npages != 0) DecayOne(_muzzyDecay, Context.Muzzy, DecayEagerness.Always, waitForLock: true);
     }
 
-    private void DecayOne(Decay decay, Ecache ecache, Eagerness eagerness, bool waitForLock)
+    private void DecayOne(Decay decay, Ecache ecache, DecayEagerness eagerness, bool waitForLock)
     {
         if (waitForLock) decay.Lock.Enter();
         else if (!decay.Lock.TryEnter()) return;
@@ -307,7 +299,7 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
     }
 
     // Decay lock held.
-    private void MaybeDecayPurge(Decay decay, Ecache ecache, Eagerness eagerness)
+    private void MaybeDecayPurge(Decay decay, Ecache ecache, DecayEagerness eagerness)
     {
         long ms = decay.DecayMs;
         if (ms <= 0)
@@ -319,7 +311,7 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
         nuint npages = ecache.Npages;
         bool advanced = decay.MaybeAdvanceEpoch(_clock.NowNs(), npages);
         ulong limit = decay.NpagesLimit;
-        if ((eagerness == Eagerness.Always || (advanced && eagerness == Eagerness.OnEpochAdvance)) && npages > limit)
+        if ((eagerness == DecayEagerness.Always || (advanced && eagerness == DecayEagerness.OnEpochAdvance)) && npages > limit)
             DecayToLimit(decay, ecache, fully: false, (nuint)limit, npages - (nuint)limit);
     }
 
@@ -334,7 +326,7 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
             var stash = new List<nint>();
             nuint stashed = 0;
             Edata* e;
-            while (stashed < max && (e = ExtentOps.Evict(Context, ecache, limit)) != null)
+            while (stashed < max && (e = ExtentOps<TPolicy>.Evict(Context, ecache, limit)) != null)
             {
                 stash.Add((nint)e);
                 stashed += e->Size / Context.Page;
@@ -361,14 +353,14 @@ public sealed unsafe class ClassicPageAllocator : IPageAllocatorBackend
             pages += (long)(e->Size / ctx.Page);
             if (ecache == ctx.Dirty && tryMuzzy && ctx.Hooks.PurgeLazy(e->Base, e->Size, 0, e->Size, ctx.ArenaIndex))
             {
-                ExtentOps.Dalloc(ctx, ctx.Muzzy, e);
+                ExtentOps<TPolicy>.Dalloc(ctx, ctx.Muzzy, e);
                 continue;
             }
 
             // Unmapping needs the guards off first; with retain the extent stays guarded when retained.
-            if (e->IsGuarded && !ctx.DallocWillFail) Unguard(e);
+            if (ExtentPolicy<TPolicy>.IsGuarded(e) && !ExtentPolicy<TPolicy>.DallocWillFail(ctx)) Unguard(e);
             unmapped += (long)e->Size;
-            ExtentOps.DallocWrapper(ctx, e);
+            ExtentOps<TPolicy>.DallocWrapper(ctx, e);
         }
 
         ExtentStats s = ctx.Stats;

@@ -1,0 +1,169 @@
+using System;
+using System.Linq;
+using Allocator.Extents;
+using Allocator.Sizing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Allocator.Tests.Arenas;
+
+/// <summary>
+/// An arena whose policy members are literals, as a generated policy's are: the extent layer is
+/// compiled for it, its tables are read from the policy, and the options cannot contradict it.
+/// </summary>
+public sealed unsafe class LiteralPolicyTests
+{
+    [Fact]
+    public void TheArenaRunsOnThePolicysTablesAndItsOwnCopyOfTheExtentLayer()
+    {
+        using var arena = new Arena<TestPolicy<SlabsGuarded>>();
+        var blocks = new (nint Pointer, nuint Size)[3_000];
+        var random = new Random(7);
+        for (int round = 0; round < 4; round++)
+        {
+            for (int i = 0; i < blocks.Length; i++)
+            {
+                nuint size = (nuint)random.Next(1, i % 10 == 0 ? 200_000 : 2_000);
+                byte* p = (byte*)arena.Allocate(size);
+                p[0] = 1;
+                p[size - 1] = 2;
+                Assert.True(arena.UsableSize(p) >= size);
+                blocks[i] = ((nint)p, size);
+            }
+
+            arena.Validate();
+            foreach (var (pointer, size) in blocks) arena.FreeSized((void*)pointer, size);
+            arena.Purge();
+            arena.Validate();
+        }
+
+        // Every slab is guarded by this policy, so freed slabs were cached in the guarded set.
+        ExtentContext ctx = arena.PageAllocator.Context;
+        Assert.Equal(1, arena.PageAllocator.Sampler.SmallEvery);
+        Assert.True(ctx.Retained.GuardedEset.Count + ctx.Dirty.GuardedEset.Count > 0);
+        Assert.Equal(0, arena.GetStats().Allocated);
+    }
+
+    [Fact]
+    public void TheOptionsCannotContradictALiteralPolicy()
+    {
+        var clock = new FakeTimeProvider();
+        using var arena = new Arena<TestPolicy<SlabsGuarded>>(new ArenaOptions
+        {
+            Retain = false,
+            GuardSmallEvery = 0,
+            LgExtentMaxActiveFit = 2,
+            DirtyDecayMs = -1,
+            TimeProvider = clock,
+        });
+
+        ExtentContext ctx = arena.PageAllocator.Context;
+        Assert.True(ctx.Retain);
+        Assert.Equal(6, ctx.LgExtentMaxActiveFit);
+        Assert.Equal(1, arena.PageAllocator.Sampler.SmallEvery);
+        Assert.Equal(10_000, ctx.DirtyDecayMs);
+        // What the policy does not fix still comes from the options.
+        Assert.Same(clock, arena.PageAllocator.Classic.TimeProvider);
+    }
+
+    [Fact]
+    public void APageAllocatorRefusesOptionsThatDisagreeWithItsLiteralPolicy()
+    {
+        uint index = ArenaIndices.Rent();
+        try
+        {
+            var e = Assert.Throws<ArgumentException>(() => new PageAllocator<TestPolicy<SlabsGuarded>>(index, new PageAllocatorOptions { Retain = false, GuardSmallEvery = 1 }));
+            Assert.Contains("Retain", e.Message);
+            e = Assert.Throws<ArgumentException>(() => new PageAllocator<TestPolicy<SlabsGuarded>>(index, new PageAllocatorOptions { GuardSmallEvery = 0 }));
+            Assert.Contains("GuardSmallEvery", e.Message);
+            e = Assert.Throws<ArgumentException>(() => new PageAllocator<TestPolicy<SlabsGuarded>>(index,
+                new PageAllocatorOptions { GuardSmallEvery = 1, Hooks = new Infrastructure.TestExtentHooks(retain: true) }));
+            Assert.Contains("default hooks", e.Message);
+
+            using var agreeing = new PageAllocator<TestPolicy<SlabsGuarded>>(index, new PageAllocatorOptions { GuardSmallEvery = 1 });
+            Assert.Equal(1, agreeing.Sampler.SmallEvery);
+        }
+        finally
+        {
+            ArenaIndices.Return(index);
+        }
+    }
+
+    [Fact]
+    public void TablesThatDisagreeWithTheRuntimesSizeClassesAreRefusedNamingTheEntry()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => new Arena<TestPolicy<WrongMagic>>());
+        Assert.Contains("division magic of bin 5", e.Message);
+        Assert.Contains("different versions", e.Message);
+    }
+
+    public interface IVariant
+    {
+        static abstract int GuardSmallEvery { get; }
+
+        static abstract int CorruptMagicOfBin { get; }
+    }
+
+    public readonly struct SlabsGuarded : IVariant
+    {
+        public static int GuardSmallEvery => 1;
+
+        public static int CorruptMagicOfBin => -1;
+    }
+
+    public readonly struct WrongMagic : IVariant
+    {
+        public static int GuardSmallEvery => 0;
+
+        public static int CorruptMagicOfBin => 5;
+    }
+
+    /// <summary>jemalloc's defaults as literals, with the tables a generator would bake in.</summary>
+    public readonly struct TestPolicy<TVariant> : IArenaPolicy where TVariant : struct, IVariant
+    {
+        private static readonly ulong[] s_classSizes = Enumerable.Range(0, SizeClasses.Default.Count).Select(i => SizeClasses.Default.IndexToSize(i)).ToArray();
+        private static readonly byte[] s_lookup = Enumerable.Range(0, SizeClasses.Default.SizeToIndexTableLength).Select(i => SizeClasses.Default.SizeToIndexTableEntry(i)).ToArray();
+        private static readonly ulong[] s_regions = Enumerable.Range(0, SizeClasses.Default.BinCount).Select(i => SizeClasses.Default.GetBin(i).RegionSize).ToArray();
+        private static readonly uint[] s_magic = Enumerable.Range(0, SizeClasses.Default.BinCount)
+            .Select(i => SizeClasses.Default.GetBin(i).Div.Magic + (i == TVariant.CorruptMagicOfBin ? 1u : 0u)).ToArray();
+
+        public static bool IsRuntimeConfigured => false;
+
+        public static bool Retain => true;
+
+        public static int LgExtentMaxActiveFit => 6;
+
+        public static int GuardSmallEvery => TVariant.GuardSmallEvery;
+
+        public static int GuardLargeEvery => 0;
+
+        public static bool UsesDefaultHooks => true;
+
+        public static long DirtyDecayMs => 10_000;
+
+        public static long MuzzyDecayMs => 0;
+
+        public static long OversizeThreshold => 8 << 20;
+
+        public static int LgQuantum => 4;
+
+        public static int LgPage => 12;
+
+        public static int LgGroup => 2;
+
+        public static int LgTinyMin => 3;
+
+        public static bool ThreadCache => true;
+
+        public static bool DebugChecks => false;
+
+        public static ReadOnlySpan<byte> SizeToIndexLookup => s_lookup;
+
+        public static ReadOnlySpan<ulong> ClassSizes => s_classSizes;
+
+        public static ReadOnlySpan<ulong> BinRegionSizes => s_regions;
+
+        public static ReadOnlySpan<uint> BinDivMagic => s_magic;
+
+        public static IExtentHooks? CreateHooks() => null;
+    }
+}
