@@ -124,7 +124,10 @@ public abstract unsafe class Arena : IDisposable
     /// <exception cref="InvalidOperationException">The pointer is not a live block of this arena.</exception>
     public abstract nuint UsableSize(void* pointer);
 
-    /// <summary>Flushes the calling thread's cache and returns dirty and muzzy pages to the OS now.</summary>
+    /// <summary>
+    /// Flushes the calling thread's cache and returns dirty and muzzy pages to the OS now, and the
+    /// pages of partly used slabs that hold only free regions (which decay never reaches).
+    /// </summary>
     public abstract void Purge();
 
     /// <summary>

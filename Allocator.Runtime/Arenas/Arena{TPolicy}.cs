@@ -406,6 +406,11 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         ThreadCache* tc = ThreadCaches.Get(_index, _key);
         if (tc != null) FlushAll(tc);
         _pa.PurgeAll();
+        // Slabs that are still in use keep their free pages resident; give those back as well.
+        foreach (Bin bin in _bins)
+        {
+            using (bin.Lock.EnterScope()) bin.PurgeFreePages(_pa.Context);
+        }
     }
 
     /// <inheritdoc/>

@@ -1,4 +1,6 @@
+using System.Collections.Generic;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Extents;
 using Allocator.Sizing;
@@ -56,6 +58,68 @@ internal sealed unsafe class Bin
         Debug.Assert(region >= 0 && region < RegionsPerSlab);
         slab->FreeRegions--;
         return (byte*)slab->Address + (nuint)region * RegionSize;
+    }
+
+    /// <summary>
+    /// Gives back to the OS the pages of this bin's partly used slabs that hold only free regions
+    /// (lock held, and kept held across the purge so no region in such a page can be handed out
+    /// meanwhile). A region taken later faults in a zero page; nothing assumes small regions are
+    /// zero, and regions sitting in thread caches count as allocated, so their pages stay.
+    /// </summary>
+    /// <returns>The number of pages purged.</returns>
+    public long PurgeFreePages(ExtentContext ctx)
+    {
+        var slabs = new List<nint>();
+        if (Current != null) slabs.Add((nint)Current);
+        NonFull.ForEach(&Collect, Unsafe.AsPointer(ref slabs));
+        long purged = 0;
+        foreach (nint handle in slabs) purged += PurgeFreePages(ctx, (Edata*)handle);
+        return purged;
+    }
+
+    private static void Collect(Edata* e, void* state) => Unsafe.AsRef<List<nint>>(state).Add((nint)e);
+
+    private long PurgeFreePages(ExtentContext ctx, Edata* slab)
+    {
+        nuint page = ctx.Page;
+        int pages = (int)(slab->Size / page);
+        long purged = 0;
+        int runStart = -1;
+        for (int p = 0; p <= pages; p++)
+        {
+            if (p < pages && PageIsFree(slab, p, page))
+            {
+                if (runStart < 0) runStart = p;
+                continue;
+            }
+
+            if (runStart < 0) continue;
+            nuint offset = (nuint)runStart * page, length = (nuint)(p - runStart) * page;
+            if (ctx.Hooks.PurgeForced(slab->Base, slab->Size, offset, length, ctx.ArenaIndex))
+            {
+                purged += p - runStart;
+                Interlocked.Increment(ref ctx.Stats.SlabPurgeCalls);
+            }
+
+            runStart = -1;
+        }
+
+        Interlocked.Add(ref ctx.Stats.SlabPurgedPages, purged);
+        return purged;
+    }
+
+    // A page is free when no region overlapping it is allocated (slack past the last region is always free).
+    private bool PageIsFree(Edata* slab, int pageIndex, nuint page)
+    {
+        ulong start = (ulong)pageIndex * page, end = start + page;
+        int first = (int)(start / RegionSize);
+        int last = (int)System.Math.Min((end - 1) / RegionSize, (ulong)RegionsPerSlab - 1);
+        for (int r = first; r <= last; r++)
+        {
+            if (slab->SlabBitmap.IsSet(r)) return false;
+        }
+
+        return true;
     }
 
     /// <summary>Makes a fresh slab the current one (lock held); the previous current goes where it belongs.</summary>

@@ -14,6 +14,7 @@ public sealed class ExtentStats
     internal long AbandonedBytes;
     internal long DirtyPurges, DirtyPurgeCalls, DirtyPurgedPages;
     internal long MuzzyPurges, MuzzyPurgeCalls, MuzzyPurgedPages;
+    internal long SlabPurgeCalls, SlabPurgedPages;
 
     /// <summary>Bytes mapped and not retained (active, dirty and muzzy), base metadata excluded.</summary>
     public long PaMapped => Volatile.Read(ref PaMappedBytes);

@@ -60,6 +60,12 @@ public readonly record struct PageAllocatorStats
     /// <summary>Pages purged from the muzzy cache.</summary>
     public long MuzzyPurgedPages { get; init; }
 
+    /// <summary>Runs of free pages inside partly used slabs given back by an explicit purge (one madvise each).</summary>
+    public long SlabPurgeCalls { get; init; }
+
+    /// <summary>Free pages inside partly used slabs given back by an explicit purge.</summary>
+    public long SlabPurgedPages { get; init; }
+
     /// <summary>Edata structs waiting for reuse.</summary>
     public long EdataCached { get; init; }
 }

@@ -184,6 +184,8 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
             MuzzyPurges = Volatile.Read(ref s.MuzzyPurges),
             MuzzyPurgeCalls = Volatile.Read(ref s.MuzzyPurgeCalls),
             MuzzyPurgedPages = Volatile.Read(ref s.MuzzyPurgedPages),
+            SlabPurgeCalls = Volatile.Read(ref s.SlabPurgeCalls),
+            SlabPurgedPages = Volatile.Read(ref s.SlabPurgedPages),
             EdataCached = ctx.EdataCache.Count,
         };
     }

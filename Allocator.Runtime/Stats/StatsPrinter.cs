@@ -20,6 +20,7 @@ public static class StatsPrinter
         sb.Append(c, $"  resident:  {p.Resident,16:N0}\n");
         sb.Append(c, $"  dirty:     {p.Dirty,16:N0}  purges {p.DirtyPurges:N0}, madvise {p.DirtyPurgeCalls:N0}, pages {p.DirtyPurgedPages:N0}\n");
         sb.Append(c, $"  muzzy:     {p.Muzzy,16:N0}  purges {p.MuzzyPurges:N0}, madvise {p.MuzzyPurgeCalls:N0}, pages {p.MuzzyPurgedPages:N0}\n");
+        sb.Append(c, $"  slab pages purged in place: madvise {p.SlabPurgeCalls:N0}, pages {p.SlabPurgedPages:N0}\n");
         sb.Append(c, $"  retained:  {p.Retained,16:N0}\n");
         sb.Append(c, $"  metadata:  {p.BaseAllocated,16:N0}  (resident {p.BaseResident:N0})\n");
         sb.Append(c, $"  abandoned: {p.Abandoned,16:N0}\n");

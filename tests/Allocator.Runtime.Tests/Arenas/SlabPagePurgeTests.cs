@@ -1,0 +1,72 @@
+using System;
+using System.Linq;
+using Allocator.Tests.Infrastructure;
+
+namespace Allocator.Tests.Arenas;
+
+/// <summary>An explicit purge also gives back the free pages of slabs that are still in use.</summary>
+public sealed unsafe class SlabPagePurgeTests
+{
+    // 5 KiB regions, four to a 20 KiB slab: with the first region live, pages 2..4 hold free regions only.
+    private const int RegionSize = 5120;
+
+    [Fact]
+    public void PagesHoldingOnlyFreeRegionsAreReturnedAndLiveRegionsKeepTheirBytes()
+    {
+        using var arena = new Arena<RuntimeArenaPolicy>(new ArenaOptions());
+        nuint page = (nuint)Environment.SystemPageSize;
+        var blocks = Enumerable.Range(0, 64).Select(_ => (nint)arena.Allocate(RegionSize)).ToArray();
+        foreach (nint b in blocks) new Span<byte>((void*)b, RegionSize).Fill(0x5A);
+
+        // Keep the first region of every slab, free the other three.
+        var slabs = blocks.GroupBy(b => arena.PageAllocator.Context.Map.TryLookup((void*)b, out var c) ? (nint)c.Edata->Address : 0).ToArray();
+        Assert.DoesNotContain(slabs, g => g.Key == 0);
+        var kept = slabs.Select(g => g.Min()).ToHashSet();
+        foreach (nint b in blocks.Where(b => !kept.Contains(b))) arena.Free((void*)b);
+
+        arena.Purge();
+
+        var stats = arena.GetStats();
+        int fullSlabs = slabs.Count(g => g.Count() == 4);
+        Assert.True(stats.Pages.SlabPurgedPages >= 3 * fullSlabs, $"{stats.Pages.SlabPurgedPages} pages purged in {fullSlabs} slabs");
+        foreach (var slab in slabs.Where(g => g.Count() == 4))
+        {
+            byte* start = (byte*)slab.Key;
+            Assert.True(Residency.IsResident(start), "the live region's first page was purged");
+            for (nuint p = 2; p < 5; p++) Assert.False(Residency.IsResident(start + p * page), $"page {p} of a slab with three free regions is still resident");
+        }
+
+        foreach (nint b in kept) Assert.True(new Span<byte>((void*)b, RegionSize).IndexOfAnyExcept((byte)0x5A) < 0, "a live region lost its bytes");
+        arena.Validate();
+
+        // The purged regions are handed out again and work as before.
+        var again = Enumerable.Range(0, 48).Select(_ => (nint)arena.Allocate(RegionSize)).ToArray();
+        foreach (nint b in again) new Span<byte>((void*)b, RegionSize).Fill(0xA5);
+        foreach (nint b in kept) Assert.True(new Span<byte>((void*)b, RegionSize).IndexOfAnyExcept((byte)0x5A) < 0, "a live region lost its bytes");
+        arena.Validate();
+        foreach (nint b in again.Concat(kept)) arena.Free((void*)b);
+        arena.Purge();
+        Assert.Equal(0, arena.GetStats().Allocated);
+    }
+
+    [Fact]
+    public void RegionsInAThreadCacheKeepTheirPages()
+    {
+        using var arena = Arena.Create();
+        byte* live = (byte*)arena.Allocate(RegionSize);
+        byte* cached = (byte*)arena.Allocate(RegionSize);
+        new Span<byte>(cached, RegionSize).Fill(1);
+        arena.Free(cached);
+
+        // Another thread purges: this thread's cache is not flushed, so its region stays allocated in the slab.
+        var purger = new System.Threading.Thread(arena.Purge);
+        purger.Start();
+        purger.Join();
+
+        Assert.True(Residency.IsResident(cached + RegionSize - 1));
+        Assert.True(arena.Allocate(RegionSize) == cached, "the cached region comes back first");
+        arena.Free(cached);
+        arena.Free(live);
+        arena.Validate();
+    }
+}
