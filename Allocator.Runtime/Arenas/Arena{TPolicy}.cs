@@ -148,6 +148,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         _largeAllocs = new long[largeCount];
         _largeFrees = new long[largeCount];
         _largeCurrent = new long[largeCount];
+        InitFastPaths();
         _key = NextKey();
         Register(this);
         if (options.BackgroundPurge) _pa.StartBackgroundPurge();
@@ -164,12 +165,38 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
     internal override long Id => _id;
 
+    // The fast paths' own settings, derived once from the others so that the inlined paths test each
+    // with one compare: the largest size Allocate pops from the thread cache (0 without one), the
+    // largest FreeSized pushes there (0 also with debug checks, which must see every free), and the
+    // lookup table's rounding for a runtime policy.
+    private nuint _allocFastMax, _freeFastMax, _lookupRound;
+    private int _lookupShift;
+
+    // This thread's cache in this arena, or null when it has none valid (yet, or since a reset). The
+    // hit tests the thread's last-used key only: keys are never reused and a disposed arena gets a
+    // fresh one, so a match means the last-used block is this arena's and current.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ThreadCache* ThreadCacheOrNull()
+    {
+        if (ThreadCaches.LastKey == _key) return ThreadCaches.Last;
+        return ThreadCaches.GetFromTable(_index, _key);
+    }
+
+    // Called once by the constructor, after the tables and the cache settings are in place.
+    private void InitFastPaths()
+    {
+        _allocFastMax = UseThreadCache ? (nuint)_fastMax : 0;
+        _freeFastMax = DebugChecks ? 0 : _allocFastMax;
+        _lookupShift = _lgTinyMin;
+        _lookupRound = ((nuint)1 << _lgTinyMin) - 1;
+    }
+
     // The size class of a size the lookup table covers. A generated policy reads its own table, baked
     // into the user's assembly, with its slot shift a constant; a runtime policy reads the arena's copy.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int SmallIndex(nuint size)
     {
-        if (TPolicy.IsRuntimeConfigured) return _sizeToIndex[(size + ((nuint)1 << _lgTinyMin) - 1) >> _lgTinyMin];
+        if (TPolicy.IsRuntimeConfigured) return _sizeToIndex[(size + _lookupRound) >> _lookupShift];
         return TPolicy.SizeToIndexLookup[(int)((size + ((nuint)1 << TPolicy.LgTinyMin) - 1) >> TPolicy.LgTinyMin)];
     }
 
@@ -233,7 +260,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             Arena<TPolicy> arena = _arena;
             // The arena's key changes on reset and dispose, and keys are never reused: while it
             // matches, the cache block is alive and current.
-            if (size <= arena._fastMax && arena._key == _key)
+            if (size <= arena._allocFastMax && arena._key == _key)
             {
                 void* p = _cache->Bins[arena.SmallIndex(size)].Pop();
                 if (p != null) return p;
@@ -247,7 +274,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         public void FreeSized(void* pointer, nuint size)
         {
             Arena<TPolicy> arena = _arena;
-            if (size <= arena._fastMax && pointer != null && arena._key == _key && !arena.DebugChecks &&
+            if (size <= arena._freeFastMax && pointer != null && arena._key == _key &&
                 _cache->Bins[arena.SmallIndex(size)].TryPush(pointer))
                 return;
             arena.FreeSized(pointer, size);
@@ -263,13 +290,13 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     }
 
     // The thread-cache hit shared by Allocate and TryAllocate: null when the size is not served
-    // inline or the cache bin is empty.
+    // inline, the thread's last-used cache is another arena's, or the cache bin is empty (the slow
+    // path then finds the cache through the thread's table).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void* PopCached(nuint size)
     {
-        if (size > _fastMax || !UseThreadCache) return null;
-        ThreadCache* tc = ThreadCaches.Get(_index, _key);
-        return tc != null ? tc->Bins[SmallIndex(size)].Pop() : null;
+        if (size > _allocFastMax || ThreadCaches.LastKey != _key) return null;
+        return ThreadCaches.Last->Bins[SmallIndex(size)].Pop();
     }
 
     /// <inheritdoc/>
@@ -314,7 +341,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
                     {
                         if (UseThreadCache && !DebugChecks && index < _cachedClasses)
                         {
-                            ThreadCache* tc = ThreadCaches.Get(_index, _key);
+                            ThreadCache* tc = ThreadCacheOrNull();
                             if (tc != null && tc->Bins[index].TryPush(pointer)) return;
                         }
 
@@ -337,18 +364,37 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void FreeSized(void* pointer, nuint size)
     {
-        if (size <= _fastMax && pointer != null && UseThreadCache && !DebugChecks)
+        if (size <= _freeFastMax && pointer != null)
         {
-            ThreadCache* tc = ThreadCaches.Get(_index, _key);
-            if (tc != null)
+            if (ThreadCaches.LastKey != _key)
             {
-                int index = SmallIndex(size);
-                if (!tc->Bins[index].TryPush(pointer)) PushAfterFlush(tc, index, pointer);
+                FreeSizedFromTable(pointer, size);
                 return;
             }
+
+            ThreadCache* tc = ThreadCaches.Last;
+            int index = SmallIndex(size);
+            if (!tc->Bins[index].TryPush(pointer)) PushAfterFlush(tc, index, pointer);
+            return;
         }
 
         Free(pointer);
+    }
+
+    // FreeSized when the thread last used another arena's cache (or none): find this arena's through
+    // the thread's table, out of line so that the inlined path stays small.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FreeSizedFromTable(void* pointer, nuint size)
+    {
+        ThreadCache* tc = ThreadCaches.GetFromTable(_index, _key);
+        if (tc == null)
+        {
+            Free(pointer);
+            return;
+        }
+
+        int index = SmallIndex(size);
+        if (!tc->Bins[index].TryPush(pointer)) PushAfterFlush(tc, index, pointer);
     }
 
     // A full cache bin: flush its older half to the bins, then the push fits. Every free path
@@ -403,7 +449,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     {
         ThrowIfDisposed();
         // What this thread caches would otherwise keep whole slabs and large extents out of reach.
-        ThreadCache* tc = ThreadCaches.Get(_index, _key);
+        ThreadCache* tc = ThreadCacheOrNull();
         if (tc != null) FlushAll(tc);
         _pa.PurgeAll();
         // Slabs that are still in use keep their free pages resident; give those back as well.
@@ -440,7 +486,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         {
             if (_disposed) return;
             _disposed = true;
-            _key = 0;
+            // A fresh key, which no thread cache and no handle holds: every fast path misses from now on.
+            _key = NextKey();
             // Threads still point at their blocks: mark them, and each thread frees its own later.
             for (ThreadCache* tc = _caches; tc != null; tc = tc->Next) tc->Orphaned = 1;
             _caches = null;
@@ -715,7 +762,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (!allocated) throw DoubleFree(pointer);
         if (UseThreadCache && index < _cachedClasses)
         {
-            ThreadCache* tc = ThreadCaches.Get(_index, _key);
+            ThreadCache* tc = ThreadCacheOrNull();
             if (tc != null && tc->Bins[index].Contains(pointer)) throw DoubleFree(pointer);
         }
     }
@@ -811,7 +858,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             _largeCurrent[index - _binCount]++;
         }
 
-        Tick(UseThreadCache ? ThreadCaches.Get(_index, _key) : null);
+        Tick(UseThreadCache ? ThreadCacheOrNull() : null);
         return e->Address;
     }
 
@@ -843,7 +890,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         }
 
         _pa.Free(e);
-        if (tick) Tick(UseThreadCache ? ThreadCaches.Get(_index, _key) : null);
+        if (tick) Tick(UseThreadCache ? ThreadCacheOrNull() : null);
     }
 
     private bool TryResizeLarge(Edata* e, int oldIndex, int newIndex)
@@ -894,7 +941,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
     private ThreadCache* CurrentCache()
     {
-        ThreadCache* tc = ThreadCaches.Get(_index, _key);
+        ThreadCache* tc = ThreadCacheOrNull();
         return tc != null ? tc : CreateCache();
     }
 

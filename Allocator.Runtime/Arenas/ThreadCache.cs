@@ -89,22 +89,34 @@ internal static unsafe class ThreadCaches
     [ThreadStatic] private static nint[]? t_slots;
     [ThreadStatic] private static ExitFlusher? t_flusher;
 
-    // The cache this thread used last. A primitive thread static: the JIT reaches it with one TLS
-    // access and no array walk. Keys are never reused, so a key match alone proves it is the right
-    // cache; only this thread frees a block it can point at, and it clears this first.
+    // The cache this thread used last, with the key it is valid for. Primitive thread statics (a
+    // struct one would be boxed), so the JIT reaches both through one TLS access, and the hit test
+    // compares a key without loading from the cache block first. Keys are never reused, so a key
+    // match alone proves it is the right cache; only this thread frees a block it can point at, and
+    // it clears these first.
+    [ThreadStatic] private static ulong t_lastKey;
     [ThreadStatic] private static nint t_last;
 
-    /// <summary>The calling thread's cache for arena <paramref name="index"/> if it is valid for <paramref name="key"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ThreadCache* Get(uint index, ulong key)
+    /// <summary>The key <see cref="Last"/> is valid for; 0 when this thread has used no cache yet.</summary>
+    public static ulong LastKey
     {
-        var last = (ThreadCache*)t_last;
-        if (last != null && last->Key == key) return last;
-        return GetFromTable(index, key);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => t_lastKey;
     }
 
+    /// <summary>The cache this thread used last; never null when <see cref="LastKey"/> is a live arena's key.</summary>
+    public static ThreadCache* Last
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (ThreadCache*)t_last;
+    }
+
+    /// <summary>
+    /// The calling thread's cache for arena <paramref name="index"/> from the per-thread table, when
+    /// <see cref="LastKey"/> is another; it becomes <see cref="Last"/>. Null if there is none valid for <paramref name="key"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ThreadCache* GetFromTable(uint index, ulong key)
+    public static ThreadCache* GetFromTable(uint index, ulong key)
     {
         nint[]? slots = t_slots;
         if (slots != null && index < (uint)slots.Length)
@@ -112,7 +124,7 @@ internal static unsafe class ThreadCaches
             var tc = (ThreadCache*)slots[index];
             if (tc != null && tc->Key == key)
             {
-                t_last = (nint)tc;
+                Remember(tc);
                 return tc;
             }
         }
@@ -120,10 +132,18 @@ internal static unsafe class ThreadCaches
         return null;
     }
 
+    private static void Remember(ThreadCache* tc)
+    {
+        t_lastKey = tc->Key;
+        t_last = (nint)tc;
+    }
+
     /// <summary>Forgets <paramref name="tc"/> as the last-used cache before the calling thread frees it.</summary>
     public static void Forget(ThreadCache* tc)
     {
-        if (t_last == (nint)tc) t_last = 0;
+        if (t_last != (nint)tc) return;
+        t_lastKey = 0;
+        t_last = 0;
     }
 
     /// <summary>The calling thread's block at <paramref name="index"/>, whatever its key (ListLock held).</summary>
@@ -146,7 +166,7 @@ internal static unsafe class ThreadCaches
         }
 
         slots[index] = (nint)tc;
-        t_last = (nint)tc;
+        Remember(tc);
         t_flusher ??= new ExitFlusher();
         t_flusher.Slots = slots;
     }
