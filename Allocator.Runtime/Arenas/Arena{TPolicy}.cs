@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -172,6 +173,9 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     private nuint _allocFastMax, _freeFastMax, _lookupRound;
     private int _lookupShift;
 
+    // Above the lookup table a class index is (lg ceil << LgGroup) + the group's step + this bias.
+    private int _groupBias, _lgGroup;
+
     // This thread's cache in this arena, or null when it has none valid (yet, or since a reset). The
     // hit tests the thread's last-used key only: keys are never reused and a disposed arena gets a
     // fresh one, so a match means the last-used block is this arena's and current.
@@ -189,6 +193,19 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         _freeFastMax = DebugChecks ? 0 : _allocFastMax;
         _lookupShift = _lgTinyMin;
         _lookupRound = ((nuint)1 << _lgTinyMin) - 1;
+        _lgGroup = _classes.LgGroup;
+        _groupBias = _classes.NTiny - ((_classes.LgGroup + _classes.LgQuantum) << _classes.LgGroup);
+    }
+
+    // The size class of a size above the lookup table (and at most the largest class): jemalloc's
+    // sz_size2index_compute with a lzcnt for the doubling, so the large paths skip the general loop.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int IndexAboveLookup(nuint size)
+    {
+        int lgGroup = TPolicy.IsRuntimeConfigured ? _lgGroup : TPolicy.LgGroup;
+        int lgCeil = BitOperations.Log2(((ulong)size << 1) - 1);
+        int step = (int)(((ulong)size - 1) >> (lgCeil - lgGroup - 1)) & ((1 << lgGroup) - 1);
+        return (lgCeil << lgGroup) + step + _groupBias;
     }
 
     // The size class of a size the lookup table covers. A generated policy reads its own table, baked
@@ -646,7 +663,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         }
 
         ThrowIfDisposed();
-        int index = size <= _lookupMax ? SmallIndex(size) : _classes.SizeToIndex(size);
+        int index = size <= _lookupMax ? SmallIndex(size) : IndexAboveLookup(size);
         void* p = index < _binCount ? AllocateSmall(index, zero) : AllocateLargeCached((nuint)ClassSize(index), index, zero);
         if (p == null && throwOnFailure) throw OutOfMemory(size);
         return p;

@@ -14,6 +14,35 @@ public sealed unsafe class ArenaTests
     private static Arena NewArena(ArenaOptions? o = null) => Arena.Create((o ?? new ArenaOptions()) with { TimeProvider = new FakeTimeProvider() });
 
     [Theory]
+    [InlineData(4, 2, 3, true)]
+    [InlineData(4, 2, 3, false)]
+    [InlineData(3, 2, 3, true)]
+    [InlineData(4, 1, 4, true)]
+    public void SizesAboveTheLookupTableGetTheirClass(int lgQuantum, int lgGroup, int lgTinyMin, bool threadCache)
+    {
+        // Above the lookup table the arena computes the class itself; around every class boundary up
+        // to 2 MiB it must agree with the size-class table, whether the block comes from a cache or not.
+        using var arena = NewArena(new ArenaOptions { LgQuantum = lgQuantum, LgGroup = lgGroup, LgTinyMin = lgTinyMin, ThreadCache = threadCache });
+        var classes = new Allocator.Sizing.SizeClasses(lgQuantum, 12, lgGroup, lgTinyMin);
+        for (int i = 0; i < classes.Count && classes.IndexToSize(i) <= 2 << 20; i++)
+        {
+            ulong c = classes.IndexToSize(i);
+            if (c <= classes.LookupMaxClass) continue;
+            foreach (ulong size in new[] { c - 1, c, c + 1 })
+            {
+                for (int round = 0; round < 2; round++)
+                {
+                    void* p = arena.Allocate((nuint)size);
+                    Assert.Equal(classes.RoundUp(size), (ulong)arena.UsableSize(p));
+                    arena.FreeSized(p, (nuint)size);
+                }
+            }
+        }
+
+        arena.Validate();
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void AllocatesEverySizeClassWithItsUsableSizeAndFreesIt(bool threadCache)
