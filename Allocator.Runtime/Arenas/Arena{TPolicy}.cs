@@ -24,6 +24,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 {
     private const int LargeCacheCapacity = 20;
     private const long LargeCacheBytesPerClass = 1 << 20;
+    private const int SmallCacheBytesPerClass = 256 << 10;
     private const int TicksPerDecay = 64;
     private const ulong InThreadCache = 1;
 
@@ -135,10 +136,12 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         _cacheCapacities = new int[_cachedClasses];
         for (int i = 0; i < _cachedClasses; i++)
         {
-            // jemalloc's defaults: twice a slab's regions, between 20 and 200; up to 20 for large
-            // classes, fewer for big ones so that a class holds about 1 MiB at most.
+            // Small: twice a slab's regions (jemalloc's default) or 256 KiB of regions, whichever is
+            // more, between 20 and 200. jemalloc's 20 for classes with few regions per slab made a
+            // random mix of sizes fill and flush every hundred or so frees of such a class. Large: up
+            // to 20, fewer for big classes so that a class holds about 1 MiB at most.
             _cacheCapacities[i] = i < _binCount
-                ? Math.Clamp(2 * _classes.GetBin(i).RegionsPerSlab, 20, 200)
+                ? Math.Clamp(Math.Max(2 * _classes.GetBin(i).RegionsPerSlab, SmallCacheBytesPerClass / (int)_classes.GetBin(i).RegionSize), 20, 200)
                 : (int)Math.Clamp(LargeCacheBytesPerClass / (long)_classes.IndexToSize(i), 1, LargeCacheCapacity);
         }
 
