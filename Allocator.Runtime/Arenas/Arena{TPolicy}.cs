@@ -176,6 +176,9 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     private nuint _allocFastMax, _freeFastMax, _lookupRound;
     private int _lookupShift;
 
+    // The largest cached class (0 without a thread cache): AllocateSlow tries the cache first up to it.
+    private nuint _cachedMax;
+
     // Above the lookup table a class index is (lg ceil << LgGroup) + the group's step + this bias.
     private int _groupBias, _lgGroup;
 
@@ -194,6 +197,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     {
         _allocFastMax = UseThreadCache ? (nuint)_fastMax : 0;
         _freeFastMax = DebugChecks ? 0 : _allocFastMax;
+        _cachedMax = UseThreadCache && _cachedClasses > 0 ? (nuint)_classes.IndexToSize(_cachedClasses - 1) : 0;
         _lookupShift = _lgTinyMin;
         _lookupRound = ((nuint)1 << _lgTinyMin) - 1;
         _lgGroup = _classes.LgGroup;
@@ -659,6 +663,13 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
     private void* AllocateSlow(nuint size, bool zero, bool throwOnFailure)
     {
+        // A cached class above the lookup table: a hit needs neither the general checks nor the class's size.
+        if (!zero && size <= _cachedMax && size > _lookupMax && ThreadCaches.LastKey == _key)
+        {
+            void* cached = PopAboveLookup(size);
+            if (cached != null) return cached;
+        }
+
         if (size > _largeMax)
         {
             if (!throwOnFailure) return null;
@@ -670,6 +681,24 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         void* p = index < _binCount ? AllocateSmall(index, zero) : AllocateLargeCached((nuint)ClassSize(index), index, zero);
         if (p == null && throwOnFailure) throw OutOfMemory(size);
         return p;
+    }
+
+    // The thread-cache pop for a class above the lookup table, the thread's last-used cache being this
+    // arena's: small bins hold regions, large bins the extents themselves.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void* PopAboveLookup(nuint size)
+    {
+        int index = IndexAboveLookup(size);
+        void* item = ThreadCaches.Last->Bins[index].Pop();
+        return item == null || index < _binCount ? item : TakeCachedExtent((Edata*)item);
+    }
+
+    // A large extent leaves a thread cache: clear the in-cache mark that catches a second free.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void* TakeCachedExtent(Edata* e)
+    {
+        e->BinShard = 0;
+        return e->Address;
     }
 
     private void* AllocateSmall(int index, bool zero)
@@ -854,10 +883,9 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             // Large cache bins hold edata pointers, so a hit needs no map lookup.
             if (tc->Bins[index].TryPop(out void* cached))
             {
-                var e = (Edata*)cached;
-                e->BinShard = 0;
-                if (zero) NativeMemory.Clear(e->Address, usable);
-                return e->Address;
+                void* p = TakeCachedExtent((Edata*)cached);
+                if (zero) NativeMemory.Clear(p, usable);
+                return p;
             }
         }
 
