@@ -220,8 +220,12 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int SmallIndex(nuint size)
     {
+        Debug.Assert(size <= _lookupMax);
         if (TPolicy.IsRuntimeConfigured) return _sizeToIndex[(size + _lookupRound) >> _lookupShift];
-        return TPolicy.SizeToIndexLookup[(int)((size + ((nuint)1 << TPolicy.LgTinyMin) - 1) >> TPolicy.LgTinyMin)];
+        // Every caller has checked the size against the lookup limit, and the constructor checked the
+        // table's length, so the span's bounds check would only cost a compare on the hot path.
+        nuint slot = (size + ((nuint)1 << TPolicy.LgTinyMin) - 1) >> TPolicy.LgTinyMin;
+        return Unsafe.Add(ref MemoryMarshal.GetReference(TPolicy.SizeToIndexLookup), slot);
     }
 
     // A generated policy's class and bin tables are baked into the user's assembly with constant
