@@ -57,7 +57,10 @@ public static unsafe class Program
         {
             Thread.Sleep(1000);
             samples.Add((clock.Elapsed.TotalSeconds, ReadRssKiB()));
-            Console.WriteLine($"{clock.Elapsed.TotalSeconds,6:F0} s  rss {samples[^1].RssKiB,9:N0} KiB  ops {Interlocked.Read(ref ops),14:N0}");
+            // Where the resident memory is, so that a run reporting growth says which part grew.
+            var st = arena.GetStats();
+            Console.WriteLine($"{clock.Elapsed.TotalSeconds,6:F0} s  rss {samples[^1].RssKiB,9:N0} KiB  ops {Interlocked.Read(ref ops),14:N0}  " +
+                $"MiB allocated {st.Allocated >> 20,4} active {st.Active >> 20,4} dirty {st.Dirty >> 20,3} muzzy {st.Muzzy >> 20,3}");
         }
 
         arena.Validate();
