@@ -42,10 +42,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     private readonly int _cachedClasses;
     private readonly int[] _cacheCapacities;
     private readonly ulong _lookupMax, _smallMax, _largeMax;
-    // The largest size the inlined paths serve from the thread cache: looked up by table and cached.
-    private readonly ulong _fastMax;
     private readonly nuint _page;
-    private readonly int _lgTinyMin;
     private readonly bool _threadCache, _debugChecks;
     private bool _decays;
     private readonly Lock _largeLock = new();
@@ -55,6 +52,19 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     private long _uncachedTicks;
     private ulong _key;
     private volatile bool _disposed;
+
+    // The fast paths' own settings, derived once from the others so that the inlined paths test each
+    // with one compare: the largest size Allocate pops from the thread cache (0 without one), the
+    // largest FreeSized pushes there (0 also with debug checks, which must see every free), and the
+    // lookup table's rounding for a runtime policy.
+    private readonly nuint _allocFastMax, _freeFastMax, _lookupRound;
+    private readonly int _lookupShift;
+
+    // The largest cached class (0 without a thread cache): AllocateSlow tries the cache first up to it.
+    private readonly nuint _cachedMax;
+
+    // Above the lookup table a class index is (lg ceil << LgGroup) + the group's step + this bias.
+    private readonly int _groupBias, _lgGroup;
 
     /// <summary>Creates an arena with the policy's settings (a generated arena's constructor calls this).</summary>
     public Arena()
@@ -70,7 +80,6 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         options = WithPolicy(options);
         options.Validate();
         _threadCache = options.ThreadCache;
-        _lgTinyMin = options.LgTinyMin;
         _debugChecks = options.DebugChecks;
         _decays = options.DirtyDecayMs != -1 || options.MuzzyDecayMs != -1;
         _page = Pages.PageSize;
@@ -145,14 +154,21 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
                 : (int)Math.Clamp(LargeCacheBytesPerClass / (long)_classes.IndexToSize(i), 1, LargeCacheCapacity);
         }
 
-        _fastMax = 0;
-        for (int i = 0; i < _cachedClasses && ClassSize(i) <= _lookupMax; i++) _fastMax = ClassSize(i);
+        // The largest size the inlined paths serve from the thread cache: looked up by table and cached.
+        ulong fastMax = 0;
+        for (int i = 0; i < _cachedClasses && ClassSize(i) <= _lookupMax; i++) fastMax = ClassSize(i);
+        _allocFastMax = UseThreadCache ? (nuint)fastMax : 0;
+        _freeFastMax = DebugChecks ? 0 : _allocFastMax;
+        _cachedMax = UseThreadCache && _cachedClasses > 0 ? (nuint)_classes.IndexToSize(_cachedClasses - 1) : 0;
+        _lookupShift = options.LgTinyMin;
+        _lookupRound = ((nuint)1 << options.LgTinyMin) - 1;
+        _lgGroup = _classes.LgGroup;
+        _groupBias = _classes.NTiny - ((_classes.LgGroup + _classes.LgQuantum) << _classes.LgGroup);
 
         int largeCount = _classes.Count - _binCount;
         _largeAllocs = new long[largeCount];
         _largeFrees = new long[largeCount];
         _largeCurrent = new long[largeCount];
-        InitFastPaths();
         _key = NextKey();
         Register(this);
         if (options.BackgroundPurge) _pa.StartBackgroundPurge();
@@ -169,19 +185,6 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
     internal override long Id => _id;
 
-    // The fast paths' own settings, derived once from the others so that the inlined paths test each
-    // with one compare: the largest size Allocate pops from the thread cache (0 without one), the
-    // largest FreeSized pushes there (0 also with debug checks, which must see every free), and the
-    // lookup table's rounding for a runtime policy.
-    private nuint _allocFastMax, _freeFastMax, _lookupRound;
-    private int _lookupShift;
-
-    // The largest cached class (0 without a thread cache): AllocateSlow tries the cache first up to it.
-    private nuint _cachedMax;
-
-    // Above the lookup table a class index is (lg ceil << LgGroup) + the group's step + this bias.
-    private int _groupBias, _lgGroup;
-
     // This thread's cache in this arena, or null when it has none valid (yet, or since a reset). The
     // hit tests the thread's last-used key only: keys are never reused and a disposed arena gets a
     // fresh one, so a match means the last-used block is this arena's and current.
@@ -190,18 +193,6 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     {
         if (ThreadCaches.LastKey == _key) return ThreadCaches.Last;
         return ThreadCaches.GetFromTable(_index, _key);
-    }
-
-    // Called once by the constructor, after the tables and the cache settings are in place.
-    private void InitFastPaths()
-    {
-        _allocFastMax = UseThreadCache ? (nuint)_fastMax : 0;
-        _freeFastMax = DebugChecks ? 0 : _allocFastMax;
-        _cachedMax = UseThreadCache && _cachedClasses > 0 ? (nuint)_classes.IndexToSize(_cachedClasses - 1) : 0;
-        _lookupShift = _lgTinyMin;
-        _lookupRound = ((nuint)1 << _lgTinyMin) - 1;
-        _lgGroup = _classes.LgGroup;
-        _groupBias = _classes.NTiny - ((_classes.LgGroup + _classes.LgQuantum) << _classes.LgGroup);
     }
 
     // The size class of a size above the lookup table (and at most the largest class): jemalloc's
@@ -363,9 +354,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
                 int index = c.SizeIndex;
                 if (c.IsSlab)
                 {
-                    uint offset = (uint)((byte*)pointer - (byte*)e->Address);
-                    uint region = (uint)(((ulong)offset * DivMagic(index)) >> 32);
-                    if (region * RegionSize(index) == offset)
+                    if (RegionOf(e, pointer, index) >= 0)
                     {
                         if (UseThreadCache && !DebugChecks && index < _cachedClasses)
                         {
@@ -401,8 +390,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             }
 
             ThreadCache* tc = ThreadCaches.Last;
-            int index = SmallIndex(size);
-            if (!tc->Bins[index].TryPush(pointer)) PushAfterFlush(tc, index, pointer);
+            Push(tc, SmallIndex(size), pointer);
             return;
         }
 
@@ -421,12 +409,17 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             return;
         }
 
-        int index = SmallIndex(size);
-        if (!tc->Bins[index].TryPush(pointer)) PushAfterFlush(tc, index, pointer);
+        Push(tc, SmallIndex(size), pointer);
     }
 
-    // A full cache bin: flush its older half to the bins, then the push fits. Every free path
-    // (sized, unsized, large) ends here when the bin is full.
+    // Caches a freed item; every free path (sized, unsized, large) pushes through here.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Push(ThreadCache* tc, int index, void* item)
+    {
+        if (!tc->Bins[index].TryPush(item)) PushAfterFlush(tc, index, item);
+    }
+
+    // A full cache bin: flush its older half to the bins, then the push fits.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void PushAfterFlush(ThreadCache* tc, int index, void* item)
     {
@@ -573,7 +566,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
                 var slabs = new List<(nint Slab, string Where)>();
                 if (bin.Current != null) slabs.Add(((nint)bin.Current, "current"));
                 var heap = new List<nint>();
-                bin.NonFull.ForEach(&Collect, Unsafe.AsPointer(ref heap));
+                bin.NonFull.ForEach(&Bin.Collect, Unsafe.AsPointer(ref heap));
                 foreach (nint s in heap) slabs.Add((s, "non-full"));
                 for (Edata* s = bin.Full; s != null; s = s->ListNext) slabs.Add(((nint)s, "full"));
                 foreach (var (handle, where) in slabs)
@@ -616,12 +609,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         var extents = new List<nint>();
         foreach (Bin bin in _bins)
         {
-            using (bin.Lock.EnterScope())
-            {
-                if (bin.Current != null) extents.Add((nint)bin.Current);
-                bin.NonFull.ForEach(&Collect, Unsafe.AsPointer(ref extents));
-                for (Edata* s = bin.Full; s != null; s = s->ListNext) extents.Add((nint)s);
-            }
+            using (bin.Lock.EnterScope()) bin.CollectSlabs(extents, includeFull: true);
         }
 
         using (_largeLock.EnterScope())
@@ -663,38 +651,29 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (!rightOnly) regions.Add(new AddressSpaceRegion((nuint)e->Address - _page, _page, AddressSpaceKind.Guard));
     }
 
-    private static void Collect(Edata* e, void* state) => Unsafe.AsRef<List<nint>>(state).Add((nint)e);
-
     private void* AllocateSlow(nuint size, bool zero, bool throwOnFailure)
     {
-        // A cached class above the lookup table: a hit needs neither the general checks nor the class's size.
-        if (!zero && size <= _cachedMax && size > _lookupMax && ThreadCaches.LastKey == _key)
-        {
-            void* cached = PopAboveLookup(size);
-            if (cached != null) return cached;
-        }
-
         if (size > _largeMax)
         {
             if (!throwOnFailure) return null;
             throw new ArgumentOutOfRangeException(nameof(size), size, $"{size} bytes exceed the largest size class ({_largeMax} bytes).");
         }
 
+        // A cached class above the lookup table (the inlined paths stop there): a hit needs neither
+        // the disposed check nor the class's size. Small bins hold regions, large bins the extents.
+        if (!zero && size > _lookupMax && size <= _cachedMax && ThreadCaches.LastKey == _key)
+        {
+            int cachedIndex = IndexAboveLookup(size);
+            void* item = ThreadCaches.Last->Bins[cachedIndex].Pop();
+            if (item != null) return cachedIndex < _binCount ? item : TakeCachedExtent((Edata*)item);
+        }
+
+        // Checked before the lookup table is read: a disposed arena's table is unmapped with its metadata.
         ThrowIfDisposed();
         int index = size <= _lookupMax ? SmallIndex(size) : IndexAboveLookup(size);
         void* p = index < _binCount ? AllocateSmall(index, zero) : AllocateLargeCached((nuint)ClassSize(index), index, zero);
         if (p == null && throwOnFailure) throw OutOfMemory(size);
         return p;
-    }
-
-    // The thread-cache pop for a class above the lookup table, the thread's last-used cache being this
-    // arena's: small bins hold regions, large bins the extents themselves.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void* PopAboveLookup(nuint size)
-    {
-        int index = IndexAboveLookup(size);
-        void* item = ThreadCaches.Last->Bins[index].Pop();
-        return item == null || index < _binCount ? item : TakeCachedExtent((Edata*)item);
     }
 
     // A large extent leaves a thread cache: clear the in-cache mark that catches a second free.
@@ -796,8 +775,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (DebugChecks) CheckNotFreed(slab, pointer, index);
         if (UseThreadCache && index < _cachedClasses)
         {
-            ThreadCache* tc = CurrentCache();
-            if (!tc->Bins[index].TryPush(pointer)) PushAfterFlush(tc, index, pointer);
+            Push(CurrentCache(), index, pointer);
             return;
         }
 
@@ -809,9 +787,9 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
     // Debug checks: the region must be allocated in its slab and not already in this thread's cache.
     private void CheckNotFreed(Edata* slab, void* pointer, int index)
     {
-        uint region = (uint)(((ulong)(uint)((byte*)pointer - (byte*)slab->Address) * DivMagic(index)) >> 32);
+        int region = RegionOf(slab, pointer, index);
         bool allocated;
-        using (_bins[index].Lock.EnterScope()) allocated = slab->SlabBitmap.IsSet((int)region);
+        using (_bins[index].Lock.EnterScope()) allocated = slab->SlabBitmap.IsSet(region);
         if (!allocated) throw DoubleFree(pointer);
         if (UseThreadCache && index < _cachedClasses)
         {
@@ -922,7 +900,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         {
             ThreadCache* tc = CurrentCache();
             e->BinShard = (int)InThreadCache;
-            if (!tc->Bins[index].TryPush(e)) PushAfterFlush(tc, index, e);
+            Push(tc, index, e);
             return;
         }
 
@@ -1092,15 +1070,28 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
             {
                 index = c.SizeIndex;
                 slab = c.IsSlab;
-                nuint offset = (nuint)((byte*)pointer - (byte*)e->Address);
-                bool start = slab ? offset % RegionSize(index) == 0 : offset == 0;
-                if (start && slab && !e->SlabBitmap.IsSet((int)(offset / RegionSize(index))))
-                    throw new InvalidOperationException($"0x{(nuint)pointer:x} was already freed in arena {_index} (a double free or a use after free).");
-                if (start && e->BinShard != (int)InThreadCache) return e;
+                if (!slab)
+                {
+                    if (pointer == e->Address && e->BinShard != (int)InThreadCache) return e;
+                }
+                else if (RegionOf(e, pointer, index) is int region and >= 0)
+                {
+                    if (!e->SlabBitmap.IsSet(region)) throw AlreadyFreed(pointer);
+                    return e;
+                }
             }
         }
 
         throw NotOwned(pointer);
+    }
+
+    // The region of a slab that starts at the pointer, or -1 when it points inside one.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int RegionOf(Edata* slab, void* pointer, int index)
+    {
+        uint offset = (uint)((byte*)pointer - (byte*)slab->Address);
+        uint region = (uint)(((ulong)offset * DivMagic(index)) >> 32);
+        return region * RegionSize(index) == offset ? (int)region : -1;
     }
 
     private void ThrowIfDisposed()
@@ -1139,9 +1130,12 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         // Say the likeliest story: a page of ours that is free now means the block was freed before.
         if (pointer != null && _tree.TryRead(pointer, out RtreeContents c) && c.Edata != null && c.Edata->ArenaIndex == _index &&
             c.State != ExtentState.Active)
-            return new($"0x{(nuint)pointer:x} was already freed in arena {_index} (a double free or a use after free).");
+            return AlreadyFreed(pointer);
         return new($"0x{(nuint)pointer:x} is not a live block of arena {_index}: it was never allocated here, or points inside a block.");
     }
+
+    private InvalidOperationException AlreadyFreed(void* pointer) =>
+        new($"0x{(nuint)pointer:x} was already freed in arena {_index} (a double free or a use after free).");
 
     private InvalidOperationException DoubleFree(void* pointer) =>
         new($"0x{(nuint)pointer:x} was freed twice in arena {_index}.");

@@ -66,18 +66,26 @@ internal sealed unsafe class Bin
     /// meanwhile). A region taken later faults in a zero page; nothing assumes small regions are
     /// zero, and regions sitting in thread caches count as allocated, so their pages stay.
     /// </summary>
-    /// <returns>The number of pages purged.</returns>
-    public long PurgeFreePages(ExtentContext ctx)
+    public void PurgeFreePages(ExtentContext ctx)
     {
         var slabs = new List<nint>();
-        if (Current != null) slabs.Add((nint)Current);
-        NonFull.ForEach(&Collect, Unsafe.AsPointer(ref slabs));
+        CollectSlabs(slabs, includeFull: false);
         long purged = 0;
         foreach (nint handle in slabs) purged += PurgeFreePages(ctx, (Edata*)handle);
-        return purged;
+        Interlocked.Add(ref ctx.Stats.SlabPurgedPages, purged);
     }
 
-    private static void Collect(Edata* e, void* state) => Unsafe.AsRef<List<nint>>(state).Add((nint)e);
+    /// <summary>Appends this bin's slabs (lock held): the current one, the non-full heap, and with <paramref name="includeFull"/> the full list.</summary>
+    public void CollectSlabs(List<nint> slabs, bool includeFull)
+    {
+        if (Current != null) slabs.Add((nint)Current);
+        NonFull.ForEach(&Collect, Unsafe.AsPointer(ref slabs));
+        if (!includeFull) return;
+        for (Edata* s = Full; s != null; s = s->ListNext) slabs.Add((nint)s);
+    }
+
+    /// <summary>An <see cref="EdataHeap{TOrder}.ForEach"/> visitor that adds each extent to the <c>List&lt;nint&gt;</c> its state points at.</summary>
+    public static void Collect(Edata* e, void* state) => Unsafe.AsRef<List<nint>>(state).Add((nint)e);
 
     private long PurgeFreePages(ExtentContext ctx, Edata* slab)
     {
@@ -104,7 +112,6 @@ internal sealed unsafe class Bin
             runStart = -1;
         }
 
-        Interlocked.Add(ref ctx.Stats.SlabPurgedPages, purged);
         return purged;
     }
 

@@ -29,7 +29,7 @@ internal static unsafe class ExtentPolicy<TPolicy> where TPolicy : struct, IExte
     public static bool MayGuard
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => TPolicy.IsRuntimeConfigured || (TPolicy.UsesDefaultHooks && (TPolicy.GuardSmallEvery != 0 || TPolicy.GuardLargeEvery != 0));
+        get => MayGuardSlabs || MayGuardLarge;
     }
 
     public static bool MayGuardSlabs

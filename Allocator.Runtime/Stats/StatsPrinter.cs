@@ -28,7 +28,7 @@ public static class StatsPrinter
         foreach (BinStats b in stats.Bins)
         {
             if (b.Allocations == 0) continue;
-            sb.Append(c, $"     {b.RegionSize,9} {b.SizeIndex,4} {b.CurrentRegions * b.RegionSize,10} {b.Allocations,12} {b.Deallocations,12} {b.CurrentRegions,9} {b.CurrentSlabs,9} {b.RegionsPerSlab,5} {b.SlabSize / 4096,4} {b.Fills,10} {b.Flushes,10}\n");
+            sb.Append(c, $"     {b.RegionSize,9} {b.SizeIndex,4} {b.CurrentRegions * b.RegionSize,10} {b.Allocations,12} {b.Deallocations,12} {b.CurrentRegions,9} {b.CurrentSlabs,9} {b.RegionsPerSlab,5} {b.SlabSize / (long)Allocator.Os.Pages.PageSize,4} {b.Fills,10} {b.Flushes,10}\n");
         }
 
         sb.Append("large:            size  ind      nmalloc      ndalloc   curlextents\n");

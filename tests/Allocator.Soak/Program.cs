@@ -1,3 +1,4 @@
+using Allocator.Bench.Harness;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -56,7 +57,7 @@ public static unsafe class Program
         while (workers.Any(w => w.IsAlive))
         {
             Thread.Sleep(1000);
-            samples.Add((clock.Elapsed.TotalSeconds, ReadRssKiB()));
+            samples.Add((clock.Elapsed.TotalSeconds, ProcStatus.RssKiB()));
             // Where the resident memory is, so that a run reporting growth says which part grew.
             var st = arena.GetStats();
             Console.WriteLine($"{clock.Elapsed.TotalSeconds,6:F0} s  rss {samples[^1].RssKiB,9:N0} KiB  ops {Interlocked.Read(ref ops),14:N0}  " +
@@ -72,16 +73,5 @@ public static unsafe class Program
         File.WriteAllLines("soak-rss.csv", samples.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Seconds:F0},{s.RssKiB}")).Prepend("seconds,rss_kib"));
         Console.WriteLine($"{Interlocked.Read(ref ops):N0} operations; RSS peak after warm-up {laterPeak:N0} KiB against {warmPeak:N0} KiB during it: {(flat ? "flat" : "GROWING")}");
         return flat ? 0 : 1;
-    }
-
-    private static long ReadRssKiB()
-    {
-        foreach (string line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
-        }
-
-        return 0;
     }
 }

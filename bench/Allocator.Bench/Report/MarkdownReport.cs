@@ -47,7 +47,7 @@ public static class MarkdownReport
         if (r.Timings.Count > 0)
             md.AppendLine($"![Time per operation, per workload]({timingsSvg})");
         md.AppendLine();
-        if (r.Memory.Count > 0)
+        if (r.Memory.Any(m => m.Result is not null))
             md.AppendLine($"![RSS through the memory run]({memorySvg})");
         md.AppendLine();
         md.AppendLine("What each workload does and how to read the figures: bench/README.md.");
