@@ -108,18 +108,6 @@ public sealed unsafe class ExtentContext
     /// <summary>Whether an oversize extent may be purged at once (no decay time says "never").</summary>
     public bool MayForceDecay => DirtyDecayMs != -1 && MuzzyDecayMs != -1;
 
-    /// <summary>Whether the dalloc hook is known to refuse (default hooks with retain): skip the call.</summary>
-    public bool DallocWillFail => HooksAreDefault && Retain;
-
     /// <summary>The next extent serial number.</summary>
     public ulong NextSerialNumber() => (ulong)Interlocked.Increment(ref _nextSerial) - 1;
-
-    /// <summary>The ecache for a free state.</summary>
-    public Ecache EcacheFor(ExtentState state) => state switch
-    {
-        ExtentState.Dirty => Dirty,
-        ExtentState.Muzzy => Muzzy,
-        ExtentState.Retained => Retained,
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Only free states have an ecache."),
-    };
 }

@@ -20,8 +20,6 @@ namespace Allocator.Extents;
 [EditorBrowsable(EditorBrowsableState.Advanced)]
 public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPolicy
 {
-    private const nuint LargeMinClass = 16 * 1024;
-
     private enum SplitResult { Ok, Error, CantAlloc }
 
     /// <summary>Takes an extent of <paramref name="size"/> bytes from <paramref name="ecache"/>, committed; null when none fits.</summary>
@@ -34,8 +32,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     /// <param name="guarded">Take a guarded extent from the guarded set (exact fit).</param>
     public static Edata* Alloc(ExtentContext ctx, Ecache ecache, [AcquiredExtent] Edata* expand, nuint size, nuint alignment, bool zero, bool guarded)
     {
-        bool commit = true;
-        return Recycle(ctx, ecache, expand, size, alignment, zero, ref commit, growingRetained: false, guarded);
+        return Recycle(ctx, ecache, expand, size, alignment, zero, guarded);
     }
 
     /// <summary>
@@ -44,13 +41,12 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     /// </summary>
     public static Edata* AllocGrow(ExtentContext ctx, [AcquiredExtent] Edata* expand, nuint size, nuint alignment, bool zero, bool guarded)
     {
-        bool commit = true;
-        Edata* e = AllocRetained(ctx, expand, size, alignment, zero, ref commit, guarded);
+        Edata* e = AllocRetained(ctx, expand, size, alignment, zero, guarded);
         if (e != null) return e;
         // With retain, a fixed-address mapping to expand into is not worth asking the OS for.
         if (ExtentPolicy<TPolicy>.Retain(ctx) && expand != null) return null;
         if (guarded) return null;
-        return AllocWrapper(ctx, expand, size, alignment, zero, ref commit);
+        return AllocWrapper(ctx, expand, size, alignment, zero, commit: true);
     }
 
     /// <summary>Puts an active extent the caller no longer uses into <paramref name="ecache"/>.</summary>
@@ -82,8 +78,9 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
 
             ctx.Map.UpdateState(e, ExtentState.Active);
             e = TryCoalesce(ctx, ecache, e, out bool coalesced);
+            // Nothing merged: the extent is already active, which is what the caller gets.
+            if (!coalesced) return e;
             ctx.Map.UpdateState(e, ecache.State);
-            if (!coalesced) break;
             ecache.Eset.Insert(e);
         }
 
@@ -97,7 +94,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     /// <paramref name="expand"/> when given (the hook must then map exactly there or fail). With
     /// retain it is a head: it never merges with the extent below it.
     /// </summary>
-    public static Edata* AllocWrapper(ExtentContext ctx, [AcquiredExtent] Edata* expand, nuint size, nuint alignment, bool zero, ref bool commit)
+    public static Edata* AllocWrapper(ExtentContext ctx, [AcquiredExtent] Edata* expand, nuint size, nuint alignment, bool zero, bool commit)
     {
         void* newAddress = expand == null ? null : expand->Past;
         Edata* e = ctx.EdataCache.Get();
@@ -118,7 +115,6 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
             return null;
         }
 
-        commit = committed;
         return e;
     }
 
@@ -204,7 +200,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
                 {
                     e = TryCoalesce(ctx, ecache, e, out _);
                 }
-                else if (e->Size >= LargeMinClass)
+                else if ((ulong)e->Size >= ctx.PageClasses.LargeMinClass)
                 {
                     bool coalesced;
                     do e = TryCoalesce(ctx, ecache, e, out coalesced);
@@ -230,8 +226,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         ctx.Stats.AddMapped(-bytes);
     }
 
-    private static Edata* Recycle(ExtentContext ctx, Ecache ecache, Edata* expand, nuint size, nuint alignment, bool zero,
-        ref bool commit, bool growingRetained, bool guarded)
+    private static Edata* Recycle(ExtentContext ctx, Ecache ecache, Edata* expand, nuint size, nuint alignment, bool zero, bool guarded)
     {
         Debug.Assert(!guarded || expand == null);
         Edata* e;
@@ -243,7 +238,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         }
 
         if (e == null) return null;
-        if (!CommitZero(ctx, e, ref commit, zero))
+        if (!CommitZero(ctx, e, zero))
         {
             Record(ctx, ecache, e);
             return null;
@@ -436,11 +431,11 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         ecache.SetFor(ExtentPolicy<TPolicy>.IsGuarded(e)).Insert(e);
     }
 
-    private static bool CommitZero(ExtentContext ctx, Edata* e, ref bool commit, bool zero)
+    /// <summary>Commits an active extent if it is not, then zeroes it when asked and it may hold old bytes; false, with nothing changed, when the commit fails.</summary>
+    internal static bool CommitZero(ExtentContext ctx, Edata* e, bool zero)
     {
-        if (commit && !e->IsCommitted && !CommitWrapper(ctx, e, 0, e->Size)) return false;
+        if (!e->IsCommitted && !CommitWrapper(ctx, e, 0, e->Size)) return false;
         if (zero && !e->IsZeroed) Zero(ctx, e);
-        if (e->IsCommitted) commit = true;
         return true;
     }
 
@@ -451,14 +446,14 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
             System.Runtime.InteropServices.NativeMemory.Clear(e->Address, e->Size);
     }
 
-    private static Edata* AllocRetained(ExtentContext ctx, Edata* expand, nuint size, nuint alignment, bool zero, ref bool commit, bool guarded)
+    private static Edata* AllocRetained(ExtentContext ctx, Edata* expand, nuint size, nuint alignment, bool zero, bool guarded)
     {
         ctx.GrowLock.Enter();
         try
         {
-            Edata* e = Recycle(ctx, ctx.Retained, expand, size, alignment, zero, ref commit, growingRetained: true, guarded);
+            Edata* e = Recycle(ctx, ctx.Retained, expand, size, alignment, zero, guarded);
             if (e != null || !ExtentPolicy<TPolicy>.Retain(ctx) || expand != null || guarded) return e;
-            return GrowRetained(ctx, size, alignment, zero, ref commit);
+            return GrowRetained(ctx, size, alignment, zero);
         }
         finally
         {
@@ -467,7 +462,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     }
 
     // Grow lock held: map the next geometric size, keep what the request does not need as retained.
-    private static Edata* GrowRetained(ExtentContext ctx, nuint size, nuint alignment, bool zero, ref bool commit)
+    private static Edata* GrowRetained(ExtentContext ctx, nuint size, nuint alignment, bool zero)
     {
         nuint minimum = size + AlignUp(alignment, ctx.Page) - ctx.Page;
         if (minimum < size) return null;
@@ -491,7 +486,6 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
             return null;
         }
 
-        if (committed) commit = true;
         SplitResult r = SplitInterior(ctx, ref e, out Edata* lead, out Edata* trail, out Edata* toRestore, out Edata* salvaged, null, size, alignment);
         if (r != SplitResult.Ok)
         {
@@ -502,14 +496,13 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
 
         if (lead != null) Record(ctx, ctx.Retained, lead);
         if (trail != null) Record(ctx, ctx.Retained, trail);
-        if (commit && !e->IsCommitted && !CommitWrapper(ctx, e, 0, e->Size))
+        if (!CommitZero(ctx, e, zero))
         {
             Record(ctx, ctx.Retained, e);
             return null;
         }
 
         ctx.Grow.Commit(skip);
-        if (zero && !e->IsZeroed) Zero(ctx, e);
         return e;
     }
 

@@ -55,8 +55,7 @@ public sealed unsafe class SanBump
         {
             if (_current == null || _current->Size < guardedSize)
             {
-                bool commit = false;
-                Edata* grown = ExtentOps<RuntimeExtentPolicy>.AllocWrapper(ctx, null, Math.Max(guardedSize, RegionSize), page, zero: false, ref commit);
+                Edata* grown = ExtentOps<RuntimeExtentPolicy>.AllocWrapper(ctx, null, Math.Max(guardedSize, RegionSize), page, zero: false, commit: false);
                 // Keep the old region on failure: a smaller request may still fit in it.
                 if (grown == null) return null;
                 replaced = _current;
@@ -94,15 +93,13 @@ public sealed unsafe class SanBump
             return null;
         }
 
-        if (!e->IsCommitted && !ExtentOps<RuntimeExtentPolicy>.CommitWrapper(ctx, e, 0, e->Size))
+        if (!ExtentOps<RuntimeExtentPolicy>.CommitZero(ctx, e, zero))
         {
             // Guarded: it waits in the retained cache's guarded set for a request of its size.
             ExtentOps<RuntimeExtentPolicy>.Record(ctx, ctx.Retained, e);
             return null;
         }
 
-        if (zero && !e->IsZeroed && !ctx.Hooks.PurgeForced(e->Base, e->Size, 0, e->Size, ctx.ArenaIndex))
-            NativeMemory.Clear(e->Address, e->Size);
         // jemalloc 5.3 forgets this, so its pac_mapped drifts low by every bump allocation. Only the
         // usable bytes count: a guard page is never resident, and the recount sees usable sizes.
         ctx.Stats.AddMapped((long)e->Size);

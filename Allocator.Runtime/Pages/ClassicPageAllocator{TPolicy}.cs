@@ -107,19 +107,6 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
     public Edata* Alloc(nuint size, nuint alignment, bool zero) => Alloc(size, alignment, zero, guarded: false, frequentReuse: false);
 
     /// <inheritdoc/>
-    public int AllocBatch(nuint size, Span<nint> results)
-    {
-        for (int i = 0; i < results.Length; i++)
-        {
-            Edata* e = Alloc(size, Context.Page, zero: false);
-            if (e == null) return i;
-            results[i] = (nint)e;
-        }
-
-        return results.Length;
-    }
-
-    /// <inheritdoc/>
     public bool Expand([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, bool zero)
     {
         ExtentContext ctx = Context;
@@ -161,19 +148,14 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         HandleDeferredWork();
     }
 
-    /// <inheritdoc/>
-    public void FreeBatch(ReadOnlySpan<nint> extents)
-    {
-        foreach (nint e in extents) Dalloc((Edata*)e);
-        HandleDeferredWork();
-    }
-
     private void Dalloc(Edata* e)
     {
+        bool slab = e->IsSlab;
+        // A free extent has no size class and is no slab, in its edata and in the map.
+        Context.Map.Remap(e, Edata.NoSizeIndex, slab: false);
         // Only guarded slabs are worth caching guarded; a guarded large extent would only ever be
         // reused by an exact fit, so its guards come off now and it joins the ordinary caches.
-        if (ExtentPolicy<TPolicy>.IsGuarded(e) && !e->IsSlab) Unguard(e);
-        e->IsSlab = false;
+        if (ExtentPolicy<TPolicy>.IsGuarded(e) && !slab) Unguard(e);
         ExtentOps<TPolicy>.Dalloc(Context, Context.Dirty, e);
     }
 
@@ -219,8 +201,8 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
     /// </summary>
     public void PurgeAll()
     {
-        DecayAll(_dirtyDecay, Context.Dirty, fully: true);
-        DecayAll(_muzzyDecay, Context.Muzzy, fully: true);
+        DecayAll(_dirtyDecay, Context.Dirty);
+        DecayAll(_muzzyDecay, Context.Muzzy);
     }
 
     /// <summary>
@@ -293,9 +275,10 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         }
     }
 
-    private void DecayAll(Decay decay, Ecache ecache, bool fully)
+    // Everything, straight past muzzy: the explicit purge.
+    private void DecayAll(Decay decay, Ecache ecache)
     {
-        using (decay.Lock.EnterScope()) DecayToLimit(decay, ecache, fully, 0, ecache.Npages);
+        using (decay.Lock.EnterScope()) DecayToLimit(decay, ecache, fully: true, 0, ecache.Npages);
     }
 
     // Decay lock held.

@@ -19,9 +19,6 @@ public unsafe interface IPageAllocatorBackend
     /// <param name="frequentReuse">The extent will be freed and asked for again often (slabs): worth caching guarded.</param>
     Edata* Alloc(nuint size, nuint alignment, bool zero, bool guarded, bool frequentReuse);
 
-    /// <summary>Fills <paramref name="results"/> with page-aligned extents of <paramref name="size"/> bytes; returns how many it got.</summary>
-    int AllocBatch(nuint size, Span<nint> results);
-
     /// <summary>Grows an extent in place; false with nothing changed when it cannot.</summary>
     bool Expand([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, bool zero);
 
@@ -30,9 +27,6 @@ public unsafe interface IPageAllocatorBackend
 
     /// <summary>Frees an extent.</summary>
     void Free([AcquiredExtent] Edata* e);
-
-    /// <summary>Frees every extent in <paramref name="extents"/>.</summary>
-    void FreeBatch(ReadOnlySpan<nint> extents);
 
     /// <summary>Nanoseconds until deferred work (decay) is due; <see cref="long.MaxValue"/> when none is pending.</summary>
     long TimeUntilDeferredWork();

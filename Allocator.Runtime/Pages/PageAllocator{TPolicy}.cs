@@ -126,11 +126,8 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     public void Free([AcquiredExtent] Edata* e)
     {
         Debug.Assert(e->State == ExtentState.Active);
-        bool slab = e->IsSlab;
-        if (slab) Context.Map.DeregisterInterior(e);
-        Context.Map.Remap(e, Edata.NoSizeIndex, false);
-        // The backend still needs to know it was a slab: guarded slabs are cached guarded.
-        e->IsSlab = slab;
+        // The backend clears the size index and slab bit; it still needs the latter (guarded slabs are cached guarded).
+        if (e->IsSlab) Context.Map.DeregisterInterior(e);
         Interlocked.Add(ref _activePages, -(long)(e->Size / _page));
         Classic.Free(e);
     }
