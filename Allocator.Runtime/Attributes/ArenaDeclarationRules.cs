@@ -55,8 +55,11 @@ internal static class ArenaDeclarationRules
     public const int DefaultLgTinyMin = 3;
     public const int DefaultGuardEvery = 0;
 
-    /// <summary>jemalloc's bound: NSTIME_SEC_MAX seconds (about 584 years) in milliseconds.</summary>
-    public const long MaxDecayMs = 18_446_744_072_000;
+    /// <summary>
+    /// The longest decay time, about 292 years: the decay clock counts nanoseconds in a long. The
+    /// runtime's <c>Decay.MaxDecayMs</c> is this constant, so a declaration that passes here builds.
+    /// </summary>
+    public const long MaxDecayMs = long.MaxValue / 1_000_000;
 
     /// <summary>64 means "no cap" (jemalloc clamps it to 63 when fitting).</summary>
     public const int MaxLgExtentMaxActiveFit = 64;

@@ -42,7 +42,7 @@ public sealed class Decay
 
     /// <summary>The largest valid decay time, chosen so that it is representable in signed 64-bit nanoseconds.</summary>
     /// <remarks>jemalloc's bound is unsigned (about 584 years); ours is about 292 years.</remarks>
-    public const long MaxDecayMs = long.MaxValue / NsPerMs;
+    public const long MaxDecayMs = ArenaDeclarationRules.MaxDecayMs;
 
     /// <summary>What <see cref="NsUntilPurge"/> returns when no purge will ever be due.</summary>
     public const long UnboundedTimeToPurge = long.MaxValue;

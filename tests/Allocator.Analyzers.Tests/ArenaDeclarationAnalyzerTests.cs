@@ -22,7 +22,7 @@ public sealed class ArenaDeclarationAnalyzerTests
     [InlineData("ALLOC1003", "[Arena, SizeClasses(LgQuantum = 9, LgPage = 16, LgGroup = 2, LgTinyMin = 3)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1003", "[Arena, SizeClasses(LgQuantum = 3, LgPage = 12, LgGroup = 0, LgTinyMin = 3)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1010", "[Arena, SizeClasses(LgQuantum = 3, LgPage = 12, LgGroup = 2)] public sealed partial class Ok;", false)]
-    [InlineData("ALLOC1004", "[Arena(DirtyDecayMs = -1, MuzzyDecayMs = 18_446_744_072_000)] public sealed partial class Ok;", false)]
+    [InlineData("ALLOC1004", "[Arena(DirtyDecayMs = -1, MuzzyDecayMs = 9_223_372_036_854)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1004", "[Arena(DirtyDecayMs = 0, MuzzyDecayMs = 0)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1005", "[Arena, Guards(SmallEvery = 0, LargeEvery = 1)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1006", "[Arena(OversizeThreshold = 4096)] public sealed partial class Ok;", false)]

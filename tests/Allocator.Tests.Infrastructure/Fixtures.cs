@@ -90,6 +90,10 @@ public static partial class Fixtures
             using Allocator;
             [Arena(Retain = true, {|ALLOC1004:MuzzyDecayMs = long.MaxValue|})] public sealed partial class BadDecay;
             """),
+        ("ALLOC1004", "DirtyDecayAboveTheRuntimesClock", """
+            using Allocator;
+            [Arena({|ALLOC1004:DirtyDecayMs = 9_223_372_036_855|})] public sealed partial class BadDecay;
+            """),
         ("ALLOC1005", "SmallEveryNegative", """
             using Allocator;
             [Arena, Guards({|ALLOC1005:SmallEvery = -1|})] public sealed partial class BadGuards;
