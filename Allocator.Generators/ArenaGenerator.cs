@@ -44,7 +44,8 @@ public sealed class ArenaGenerator : IIncrementalGenerator
 
     private static ArenaSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
-        if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length == 0)
+        // ForAttributeWithMetadataName hands over only symbols that carry the attribute.
+        if (context.TargetSymbol is not INamedTypeSymbol type)
         {
             return null;
         }

@@ -123,18 +123,8 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         return null;
     }
 
-    private static AttributeData? ArenaAttributeOf(INamedTypeSymbol type, INamedTypeSymbol arenaAttribute)
-    {
-        foreach (var attribute in type.GetAttributes())
-        {
-            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, arenaAttribute))
-            {
-                return attribute;
-            }
-        }
-
-        return null;
-    }
+    private static AttributeData? ArenaAttributeOf(INamedTypeSymbol type, INamedTypeSymbol arenaAttribute) =>
+        AttributeLookup.Find(type.GetAttributes(), arenaAttribute);
 
     private static DiagnosticDescriptor Descriptor(DeclarationProblem problem) => problem.Kind switch
     {

@@ -103,16 +103,7 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
 
         public bool IsArena(ITypeSymbol? type) => type is not null && _arenas.GetOrAdd(type, Compute);
 
-        public bool IsFacade(ITypeSymbol type)
-        {
-            if (Attribute is null) return false;
-            foreach (var data in type.GetAttributes())
-            {
-                if (SymbolEqualityComparer.Default.Equals(data.AttributeClass, Attribute)) return true;
-            }
-
-            return false;
-        }
+        public bool IsFacade(ITypeSymbol type) => AttributeLookup.Find(type.GetAttributes(), Attribute) is not null;
 
         /// <summary>
         /// A key two receivers of different arenas cannot share: each sealed arena type is its own
@@ -146,18 +137,13 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
 
         private ImmutableArray<Allocator.Sizing.SizeClasses> ReadClasses(INamedTypeSymbol facade)
         {
-            foreach (var data in facade.GetAttributes())
-            {
-                if (!SymbolEqualityComparer.Default.Equals(data.AttributeClass, Attribute)) continue;
-                var read = Allocator.Declarations.ArenaDeclarationReader.Read(facade, data, null, System.Threading.CancellationToken.None);
-                if (!read.IsValid) break;
-                var s = read.Settings;
-                return Classes(s.LgQuantum, s.LgPage, s.LgGroup, s.LgTinyMin) is { } classes
-                    ? ImmutableArray.Create(classes)
-                    : ImmutableArray<Allocator.Sizing.SizeClasses>.Empty;
-            }
-
-            return ImmutableArray<Allocator.Sizing.SizeClasses>.Empty;
+            if (AttributeLookup.Find(facade.GetAttributes(), Attribute) is not { } data) return ImmutableArray<Allocator.Sizing.SizeClasses>.Empty;
+            var read = Allocator.Declarations.ArenaDeclarationReader.Read(facade, data, null, System.Threading.CancellationToken.None);
+            if (!read.IsValid) return ImmutableArray<Allocator.Sizing.SizeClasses>.Empty;
+            var s = read.Settings;
+            return Classes(s.LgQuantum, s.LgPage, s.LgGroup, s.LgTinyMin) is { } classes
+                ? ImmutableArray.Create(classes)
+                : ImmutableArray<Allocator.Sizing.SizeClasses>.Empty;
         }
 
         private static Allocator.Sizing.SizeClasses? Classes(int lgQuantum, int lgPage, int lgGroup, int lgTinyMin) =>

@@ -157,15 +157,8 @@ public sealed class ExtentDisciplineAnalyzer : DiagnosticAnalyzer
         public bool IsEdataPointer(ITypeSymbol? type) =>
             type is IPointerTypeSymbol pointer && SymbolEqualityComparer.Default.Equals(pointer.PointedAtType, Edata);
 
-        private static bool HasAttribute(ImmutableArray<AttributeData> attributes, INamedTypeSymbol attribute)
-        {
-            foreach (var data in attributes)
-            {
-                if (SymbolEqualityComparer.Default.Equals(data.AttributeClass, attribute)) return true;
-            }
-
-            return false;
-        }
+        private static bool HasAttribute(ImmutableArray<AttributeData> attributes, INamedTypeSymbol attribute) =>
+            AttributeLookup.Find(attributes, attribute) is not null;
     }
 
     private sealed class Walker : FlowWalker

@@ -400,10 +400,9 @@ internal abstract class FlowWalker
     {
         foreach (var argument in arguments)
         {
-            if (argument.Parameter is not { RefKind: RefKind.Out or RefKind.Ref } parameter) continue;
+            if (argument.Parameter is not { RefKind: RefKind.Out or RefKind.Ref }) continue;
             var written = OnOutArgument(argument, method) ?? Fresh(argument, static () => new FlowValue());
             Assign(argument.Value, written);
-            _ = parameter;
         }
     }
 

@@ -23,9 +23,6 @@ internal static class SizeMath
     /// <summary>Smallest <c>k</c> with <c>2^k &gt;= x</c>; 0 for 0 and 1.</summary>
     internal static int LgCeil(ulong x) => x <= 1 ? 0 : LgFloor(x - 1) + 1;
 
-    /// <summary>2 raised to <paramref name="lg"/>.</summary>
-    internal static ulong Pow2(int lg) => 1UL << lg;
-
     /// <summary>True for 1, 2, 4, ...; false for zero.</summary>
     internal static bool IsPow2(ulong x) => x != 0 && (x & (x - 1)) == 0;
 
