@@ -125,9 +125,10 @@ public sealed unsafe class Eset
         return e;
     }
 
+    // PszToIndex gives the smallest page class that holds the size: the quantized ceiling's index.
     private Edata* FirstFit(nuint size, bool exactOnly, int lgMaxFit)
     {
-        int start = _classes.PszToIndex(_classes.PszQuantizeCeil(size, 0));
+        int start = _classes.PszToIndex(size);
         if (exactOnly) return start < _binCount ? _bins[start].Heap.First : null;
 
         int shift = lgMaxFit >= 64 ? 63 : lgMaxFit;
@@ -146,8 +147,8 @@ public sealed unsafe class Eset
     // the rare over-page alignment.
     private Edata* FitAlignment(nuint minSize, nuint maxSize, nuint alignment)
     {
-        int from = _classes.PszToIndex(_classes.PszQuantizeCeil(minSize, 0));
-        int to = _classes.PszToIndex(_classes.PszQuantizeCeil(maxSize, 0));
+        int from = _classes.PszToIndex(minSize);
+        int to = _classes.PszToIndex(maxSize);
         nuint align = PageCeiling(alignment);
         for (int i = NextNonEmpty(from); i < to; i = NextNonEmpty(i + 1))
         {
@@ -174,7 +175,8 @@ public sealed unsafe class Eset
         return (word << 6) + BitOperations.TrailingZeroCount(bits);
     }
 
-    private int BinOf(nuint size) => _classes.PszToIndex(_classes.PszQuantizeFloor(size, 0));
+    // The largest page class not above the size: one index computation, where quantizing first took two.
+    private int BinOf(nuint size) => _classes.PszToIndex((ulong)size + 1) - 1;
 
     private nuint PageCeiling(nuint n) => (n + _page - 1) & ~(_page - 1);
 }
