@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Allocator.Bench.Harness;
 
 namespace Allocator.Bench;
 
@@ -79,7 +80,7 @@ public static unsafe class Specialization
             ("Arena.Create (sealed Arena<RuntimeArenaPolicy>)", w => Measure(new Sealed(sealedArena), w, quick)),
         };
         string[] workloads = { "pair-64 FreeSized", "pair-64 Free", "records" };
-        int runs = quick ? 5 : 11;
+        int runs = (quick ? RunSettings.Quick : RunSettings.Full).Runs;
         var samples = new Dictionary<(string, string), List<double>>();
         foreach (string w in workloads)
         {
@@ -98,7 +99,7 @@ public static unsafe class Specialization
         var c = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
         md.Append(c, $"# Specialization: generated arena against Arena.Create with the same settings\n\n");
-        md.Append(c, $"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; {runs} interleaved runs, median ns per operation\n");
+        md.Append(c, $"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores; load average {Machine.LoadAverageNow()}; {runs} interleaved runs, median ns per operation\n");
         md.Append("- pair-64: allocate 64 B and free it (FreeSized or Free); records: allocate 100,000 blocks of 8..512 B (a parser keeping records), then free them all\n\n");
         md.Append("| workload | " + string.Join(" | ", variants.Select(v => v.Name)) + " | generated / abstract |\n");
         md.Append("|---|" + string.Concat(variants.Select(_ => "---:|")) + "---:|\n");
@@ -180,9 +181,6 @@ public static unsafe class Specialization
         return Stopwatch.GetElapsedTime(start).TotalNanoseconds / ((double)rounds * N);
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted[sorted.Count / 2];
-    }
+    // The harness's median (interpolated; the run counts are odd, so it is the middle sample).
+    private static double Median(List<double> values) => Stats.FromSamples(values.ToArray(), 1).Median;
 }
