@@ -63,6 +63,9 @@ public abstract unsafe class Arena : IDisposable
     // ThreadCaches.ListLock held.
     private protected static void Unregister(Arena arena) => s_live[arena.Index] = null;
 
+    /// <summary>The exception <see cref="Validate"/> throws for a broken invariant, naming it.</summary>
+    internal static InvalidOperationException InvariantBroken(string what) => new($"Arena invariant broken: {what}.");
+
     private static void OnThreadExit(nint handle)
     {
         var tc = (Arenas.ThreadCache*)handle;

@@ -29,7 +29,7 @@ public sealed unsafe class Eset
     private readonly Bin* _bins;
     private readonly ulong* _bitmap;
     private readonly int _bitmapWords;
-    private Edata* _lruHead, _lruTail;
+    private EdataList<LruLinks> _lru;
     private nuint _npages;
     private long _count;
 
@@ -59,7 +59,7 @@ public sealed unsafe class Eset
     public long Count => Volatile.Read(ref _count);
 
     /// <summary>The least recently inserted member, the first one decay evicts.</summary>
-    public Edata* LruFirst => _lruHead;
+    public Edata* LruFirst => _lru.First;
 
     /// <summary>Number of bins (page-size classes plus the sentinel).</summary>
     public int BinCount => _binCount;
@@ -68,7 +68,7 @@ public sealed unsafe class Eset
     public (long Extents, long Bytes) BinStats(int bin) => (Volatile.Read(ref _bins[bin].Extents), Volatile.Read(ref _bins[bin].Bytes));
 
     /// <summary>The next member after <paramref name="e"/> in LRU order (for walks by the consistency checker).</summary>
-    internal static Edata* LruNext(Edata* e) => e->LruNext;
+    internal static Edata* LruNext(Edata* e) => EdataList<LruLinks>.Next(e);
 
     /// <summary>Adds a free extent.</summary>
     public void Insert(Edata* e)
@@ -81,11 +81,7 @@ public sealed unsafe class Eset
         Volatile.Write(ref b.Extents, b.Extents + 1);
         Volatile.Write(ref b.Bytes, b.Bytes + (long)e->Size);
 
-        e->LruNext = null;
-        e->LruPrev = _lruTail;
-        if (_lruTail != null) _lruTail->LruNext = e;
-        else _lruHead = e;
-        _lruTail = e;
+        _lru.Append(e);
         Volatile.Write(ref _npages, _npages + e->Size / _page);
         Volatile.Write(ref _count, _count + 1);
     }
@@ -101,11 +97,7 @@ public sealed unsafe class Eset
         Volatile.Write(ref b.Extents, b.Extents - 1);
         Volatile.Write(ref b.Bytes, b.Bytes - (long)e->Size);
 
-        if (e->LruPrev != null) e->LruPrev->LruNext = e->LruNext;
-        else _lruHead = e->LruNext;
-        if (e->LruNext != null) e->LruNext->LruPrev = e->LruPrev;
-        else _lruTail = e->LruPrev;
-        e->LruNext = e->LruPrev = null;
+        _lru.Remove(e);
         Volatile.Write(ref _npages, _npages - e->Size / _page);
         Volatile.Write(ref _count, _count - 1);
     }

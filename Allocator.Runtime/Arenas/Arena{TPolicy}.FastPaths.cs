@@ -1,0 +1,223 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Allocator.Arenas;
+using Allocator.Extents;
+
+namespace Allocator;
+
+// The public allocation and free paths: the inlined thread-cache hits, the slow path behind them,
+// and the pointer lookups that free, resize and usable size share.
+public sealed unsafe partial class Arena<TPolicy>
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void* Allocate(nuint size)
+    {
+        void* p = PopCached(size);
+        return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: true);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void* TryAllocate(nuint size)
+    {
+        void* p = PopCached(size);
+        return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: false);
+    }
+
+    // The thread-cache hit shared by Allocate and TryAllocate: null when the size is not served
+    // inline, the thread's last-used cache is another arena's, or the cache bin is empty (the slow
+    // path then finds the cache through the thread's table).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void* PopCached(nuint size)
+    {
+        if (size > _allocFastMax || ThreadCaches.LastKey != _key) return null;
+        return ThreadCaches.Last->Bins[SmallIndex(size)].Pop();
+    }
+
+    /// <inheritdoc/>
+    public override void* AllocateZeroed(nuint size)
+    {
+        void* p = AllocateSlow(size, zero: true, throwOnFailure: true);
+        return p;
+    }
+
+    /// <inheritdoc/>
+    public override void* AllocateAligned(nuint size, nuint alignment)
+    {
+        if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "The alignment must be a power of two.");
+        ulong usable = _classes.SizeAlignToUsable(Math.Max(size, 1), alignment, 0);
+        if (usable == 0 || usable > _largeMax)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"{size} bytes aligned to {alignment} exceed the largest size class ({_largeMax} bytes).");
+        if (usable <= _smallMax && alignment <= _page) return Allocate((nuint)usable);
+        int index = _classes.SizeToIndex(usable);
+        void* p = AllocateLarge((nuint)usable, index, alignment < _page ? _page : alignment, zero: false);
+        return p != null ? p : throw OutOfMemory((nuint)usable);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Free(void* pointer)
+    {
+        if (pointer == null) return;
+        ulong* element = _tree.Element(pointer, initMissing: false);
+        if (element != null)
+        {
+            RtreeContents c = RtreeContents.Decode(*element);
+            Edata* e = c.Edata;
+            if (e != null && c.State == ExtentState.Active && e->ArenaIndex == _index)
+            {
+                int index = c.SizeIndex;
+                if (c.IsSlab)
+                {
+                    if (RegionOf(e, pointer, index) >= 0)
+                    {
+                        if (UseThreadCache && !DebugChecks && index < _cachedClasses)
+                        {
+                            ThreadCache* tc = ThreadCacheOrNull();
+                            if (tc != null && tc->Bins[index].TryPush(pointer)) return;
+                        }
+
+                        FreeSmallSlow(e, pointer, index);
+                        return;
+                    }
+                }
+                else if (pointer == e->Address && index != Edata.NoSizeIndex)
+                {
+                    FreeLarge(e, index);
+                    return;
+                }
+            }
+        }
+
+        throw NotOwned(pointer);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void FreeSized(void* pointer, nuint size)
+    {
+        if (size <= _freeFastMax && pointer != null)
+        {
+            if (ThreadCaches.LastKey != _key)
+            {
+                FreeSizedFromTable(pointer, size);
+                return;
+            }
+
+            ThreadCache* tc = ThreadCaches.Last;
+            Push(tc, SmallIndex(size), pointer);
+            return;
+        }
+
+        Free(pointer);
+    }
+
+    // FreeSized when the thread last used another arena's cache (or none): find this arena's through
+    // the thread's table, out of line so that the inlined path stays small.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FreeSizedFromTable(void* pointer, nuint size)
+    {
+        ThreadCache* tc = ThreadCaches.GetFromTable(_index, _key);
+        if (tc == null)
+        {
+            Free(pointer);
+            return;
+        }
+
+        Push(tc, SmallIndex(size), pointer);
+    }
+
+    /// <inheritdoc/>
+    public override nuint UsableSize(void* pointer)
+    {
+        Edata* e = Lookup(pointer, out int index, out _);
+        Debug.Assert(e != null);
+        return (nuint)ClassSize(index);
+    }
+
+    /// <inheritdoc/>
+    public override void* Reallocate(void* pointer, nuint newSize)
+    {
+        if (pointer == null) return Allocate(newSize);
+        if (newSize == 0) newSize = 1;
+        Edata* e = Lookup(pointer, out int oldIndex, out bool slab);
+        if (newSize > _largeMax)
+            throw new ArgumentOutOfRangeException(nameof(newSize), newSize, $"{newSize} bytes exceed the largest size class ({_largeMax} bytes).");
+        int newIndex = _classes.SizeToIndex(newSize);
+        if (newIndex == oldIndex) return pointer;
+        if (!slab && newIndex >= _binCount && !e->IsGuarded && TryResizeLarge(e, oldIndex, newIndex)) return pointer;
+
+        void* moved = Allocate(newSize);
+        ulong oldUsable = ClassSize(oldIndex);
+        Buffer.MemoryCopy(pointer, moved, (long)newSize, (long)Math.Min(oldUsable, newSize));
+        Free(pointer);
+        return moved;
+    }
+
+    private void* AllocateSlow(nuint size, bool zero, bool throwOnFailure)
+    {
+        if (size > _largeMax)
+        {
+            if (!throwOnFailure) return null;
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"{size} bytes exceed the largest size class ({_largeMax} bytes).");
+        }
+
+        // A cached class above the lookup table (the inlined paths stop there): a hit needs neither
+        // the disposed check nor the class's size. Small bins hold regions, large bins the extents.
+        if (!zero && size > _lookupMax && size <= _cachedMax && ThreadCaches.LastKey == _key)
+        {
+            int cachedIndex = IndexAboveLookup(size);
+            void* item = ThreadCaches.Last->Bins[cachedIndex].Pop();
+            if (item != null) return cachedIndex < _binCount ? item : TakeCachedExtent((Edata*)item);
+        }
+
+        // Checked before the lookup table is read: a disposed arena's table is unmapped with its metadata.
+        ThrowIfDisposed();
+        int index = size <= _lookupMax ? SmallIndex(size) : IndexAboveLookup(size);
+        void* p = index < _binCount ? AllocateSmall(index, zero) : AllocateLargeCached((nuint)ClassSize(index), index, zero);
+        if (p == null && throwOnFailure) throw OutOfMemory(size);
+        return p;
+    }
+
+    // Looks up a pointer already known to be a live block of this arena.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Edata* LookupUnchecked(void* pointer) => RtreeContents.Decode(*_tree.Element(pointer, initMissing: false)).Edata;
+
+    private Edata* Lookup(void* pointer, out int index, out bool slab)
+    {
+        ulong* element = pointer == null ? null : _tree.Element(pointer, initMissing: false);
+        if (element != null)
+        {
+            RtreeContents c = RtreeContents.Decode(*element);
+            Edata* e = c.Edata;
+            if (e != null && c.State == ExtentState.Active && e->ArenaIndex == _index && c.SizeIndex != Edata.NoSizeIndex)
+            {
+                index = c.SizeIndex;
+                slab = c.IsSlab;
+                if (!slab)
+                {
+                    if (pointer == e->Address && e->BinShard != (int)InThreadCache) return e;
+                }
+                else if (RegionOf(e, pointer, index) is int region and >= 0)
+                {
+                    if (!e->SlabBitmap.IsSet(region)) throw AlreadyFreed(pointer);
+                    return e;
+                }
+            }
+        }
+
+        throw NotOwned(pointer);
+    }
+
+    // The region of a slab that starts at the pointer, or -1 when it points inside one.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int RegionOf(Edata* slab, void* pointer, int index)
+    {
+        uint offset = (uint)((byte*)pointer - (byte*)slab->Address);
+        uint region = (uint)(((ulong)offset * DivMagic(index)) >> 32);
+        return region * RegionSize(index) == offset ? (int)region : -1;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections.Generic;
+using Allocator.Arenas;
+using Allocator.Extents;
+
+namespace Allocator;
+
+// Introspection: statistics, the consistency check and the address-space picture.
+public sealed unsafe partial class Arena<TPolicy>
+{
+    /// <inheritdoc/>
+    public override ArenaStats GetStats()
+    {
+        var bins = new BinStats[_binCount];
+        for (int i = 0; i < _binCount; i++) bins[i] = _bins[i].GetStats();
+        return new ArenaStats(_index, _pa.GetStats(), bins, _large.GetStats(i => (long)ClassSize(i)));
+    }
+
+    /// <inheritdoc/>
+    public override void Validate()
+    {
+        ThrowIfDisposed();
+        // The finalizer of a dead thread flushes its cache under this lock: hold it, so such a flush
+        // cannot change the arena between collecting its extents and checking them.
+        using var quiet = ThreadCaches.ListLock.EnterScope();
+        var active = new List<nint>();
+        foreach (Bin bin in _bins) bin.Validate(_index, active);
+        _large.Validate(active);
+        ExtentValidator.Validate(_pa.Context, active.ToArray(), activeIsComplete: true);
+    }
+
+    /// <inheritdoc/>
+    public override List<AddressSpaceRegion> GetAddressSpace()
+    {
+        ThrowIfDisposed();
+        using var quiet = ThreadCaches.ListLock.EnterScope();
+        var extents = new List<nint>();
+        foreach (Bin bin in _bins) bin.CollectSlabs(extents);
+        _large.Collect(extents);
+
+        var regions = new List<AddressSpaceRegion>();
+        foreach (nint e in extents) AddRegion(regions, (Edata*)e, AddressSpaceKind.Active);
+        ExtentContext ctx = _pa.Context;
+        foreach (Ecache ecache in new[] { ctx.Dirty, ctx.Muzzy, ctx.Retained })
+        {
+            AddressSpaceKind kind = ecache.State switch
+            {
+                ExtentState.Dirty => AddressSpaceKind.Dirty,
+                ExtentState.Muzzy => AddressSpaceKind.Muzzy,
+                _ => AddressSpaceKind.Retained,
+            };
+            using (ecache.Enter())
+            {
+                foreach (Eset set in new[] { ecache.Eset, ecache.GuardedEset })
+                {
+                    for (Edata* e = set.LruFirst; e != null; e = Eset.LruNext(e)) AddRegion(regions, e, kind);
+                }
+            }
+        }
+
+        return regions;
+    }
+
+    private void AddRegion(List<AddressSpaceRegion> regions, Edata* e, AddressSpaceKind kind)
+    {
+        regions.Add(new AddressSpaceRegion((nuint)e->Address, e->Size, kind));
+        if (!e->IsGuarded) return;
+        regions.Add(new AddressSpaceRegion((nuint)e->Past, _page, AddressSpaceKind.Guard));
+        // Slabs cut from the bump region have only the right guard. Free guarded extents are all
+        // such slabs (guarded large extents are unguarded when freed); everything else has two.
+        bool rightOnly = SanBump.IsSupported(_pa.Context) && (e->IsSlab || kind != AddressSpaceKind.Active);
+        if (!rightOnly) regions.Add(new AddressSpaceRegion((nuint)e->Address - _page, _page, AddressSpaceKind.Guard));
+    }
+}

@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+using Allocator.Arenas;
+using Allocator.Extents;
+
+namespace Allocator;
+
+// Large allocation: whole extents above the slab classes, cached per class in the thread cache.
+public sealed unsafe partial class Arena<TPolicy>
+{
+    private void* AllocateLargeCached(nuint usable, int index, bool zero)
+    {
+        if (UseThreadCache && index < _cachedClasses)
+        {
+            ThreadCache* tc = CurrentCache();
+            // Large cache bins hold edata pointers, so a hit needs no map lookup.
+            if (tc->Bins[index].TryPop(out void* cached))
+            {
+                void* p = TakeCachedExtent((Edata*)cached);
+                if (zero) NativeMemory.Clear(p, usable);
+                return p;
+            }
+        }
+
+        return AllocateLarge(usable, index, _page, zero);
+    }
+
+    private void* AllocateLarge(nuint usable, int index, nuint alignment, bool zero)
+    {
+        Edata* e = _pa.Alloc(usable, alignment, slab: false, index, zero);
+        if (e == null) return null;
+        _large.Add(e, index);
+
+        Tick(UseThreadCache ? ThreadCacheOrNull() : null);
+        return e->Address;
+    }
+
+    private void FreeLarge(Edata* e, int index)
+    {
+        // The in-cache mark catches a large extent freed twice while it sits in a thread cache.
+        if (e->BinShard == (int)InThreadCache) throw DoubleFree(e->Address);
+        if (UseThreadCache && index < _cachedClasses)
+        {
+            ThreadCache* tc = CurrentCache();
+            e->BinShard = (int)InThreadCache;
+            Push(tc, index, e);
+            return;
+        }
+
+        FreeLargeNow(e, index, tick: true);
+    }
+
+    private void FreeLargeNow(Edata* e, int index, bool tick)
+    {
+        _large.Remove(e, index);
+
+        _pa.Free(e);
+        if (tick) Tick(UseThreadCache ? ThreadCacheOrNull() : null);
+    }
+
+    private bool TryResizeLarge(Edata* e, int oldIndex, int newIndex)
+    {
+        nuint oldSize = e->Size, newSize = (nuint)ClassSize(newIndex);
+        bool ok = newSize > oldSize ? _pa.Expand(e, oldSize, newSize, newIndex, zero: false) : _pa.Shrink(e, oldSize, newSize, newIndex);
+        if (!ok) return false;
+        _large.Resized(oldIndex, newIndex);
+        return true;
+    }
+}

@@ -1,0 +1,74 @@
+using System;
+using System.Collections.Generic;
+using Allocator.Arenas;
+using Allocator.Extents;
+
+namespace Allocator;
+
+// The arena's lifecycle: purging, decay times, reset and dispose.
+public sealed unsafe partial class Arena<TPolicy>
+{
+    /// <inheritdoc/>
+    public override void Purge()
+    {
+        ThrowIfDisposed();
+        // What this thread caches would otherwise keep whole slabs and large extents out of reach.
+        ThreadCache* tc = ThreadCacheOrNull();
+        if (tc != null) FlushAll(tc);
+        _pa.PurgeAll();
+        // Slabs that are still in use keep their free pages resident; give those back as well.
+        foreach (Bin bin in _bins) bin.PurgeFreePages(_pa.Context);
+    }
+
+    /// <inheritdoc/>
+    public override void SetDecayTimes(long dirtyDecayMs, long muzzyDecayMs)
+    {
+        ThrowIfDisposed();
+        if (!Decay.IsValidDecayMs(dirtyDecayMs)) throw new ArgumentOutOfRangeException(nameof(dirtyDecayMs), dirtyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
+        if (!Decay.IsValidDecayMs(muzzyDecayMs)) throw new ArgumentOutOfRangeException(nameof(muzzyDecayMs), muzzyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
+        _pa.SetDecayMs(ExtentState.Dirty, dirtyDecayMs);
+        _pa.SetDecayMs(ExtentState.Muzzy, muzzyDecayMs);
+        _decays = dirtyDecayMs != -1 || muzzyDecayMs != -1;
+    }
+
+    /// <inheritdoc/>
+    public override void Reset()
+    {
+        ThrowIfDisposed();
+        // A new key makes every thread's cache stale: its contents point into slabs freed below.
+        lock (ThreadCaches.ListLock) _key = NextKey();
+        ReleaseEverything();
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        lock (ThreadCaches.ListLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            // A fresh key, which no thread cache and no handle holds: every fast path misses from now on.
+            _key = NextKey();
+            // Threads still point at their blocks: mark them, and each thread frees its own later.
+            for (ThreadCache* tc = _caches; tc != null; tc = tc->Next) tc->Orphaned = 1;
+            _caches = null;
+            Unregister(this);
+        }
+
+        ReleaseEverything();
+        _pa.Dispose();
+        ArenaIndices.Return(_index);
+    }
+
+    private void ReleaseEverything()
+    {
+        var extents = new List<nint>();
+        foreach (Bin bin in _bins) bin.ReleaseAll(extents);
+        _large.ReleaseAll(extents);
+        foreach (nint e in extents)
+        {
+            ((Edata*)e)->BinShard = 0;
+            _pa.Free((Edata*)e);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Allocator.Arenas;
+using Allocator.Extents;
+
+namespace Allocator;
+
+// The thread caches: finding and creating this thread's cache, filling and flushing its bins,
+// and the ticks that drive decay and the incremental trim of what a cache has not needed.
+public sealed unsafe partial class Arena<TPolicy>
+{
+    // This thread's cache in this arena, or null when it has none valid (yet, or since a reset). The
+    // hit tests the thread's last-used key only: keys are never reused and a disposed arena gets a
+    // fresh one, so a match means the last-used block is this arena's and current.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ThreadCache* ThreadCacheOrNull()
+    {
+        if (ThreadCaches.LastKey == _key) return ThreadCaches.Last;
+        return ThreadCaches.GetFromTable(_index, _key);
+    }
+
+    private ThreadCache* CurrentCache()
+    {
+        ThreadCache* tc = ThreadCacheOrNull();
+        return tc != null ? tc : CreateCache();
+    }
+
+    private ThreadCache* CreateCache()
+    {
+        lock (ThreadCaches.ListLock)
+        {
+            ThrowIfDisposed();
+            ThreadCache* tc = ThreadCaches.Peek(_index);
+            if (tc != null)
+            {
+                if (tc->Key == _key) return tc;
+                if (tc->Orphaned == 0 && tc->ArenaId == _id)
+                {
+                    // Reset since this thread last came: drop what it cached, keep the block.
+                    tc->Clear();
+                    tc->Key = _key;
+                    return tc;
+                }
+
+                Debug.Assert(tc->Orphaned != 0, "a live arena's block under another arena's index");
+                ThreadCaches.Forget(tc);
+                ThreadCache.Free(tc);
+            }
+
+            tc = ThreadCache.Create(_cacheCapacities, _index, _id, _key);
+            tc->Next = _caches;
+            if (_caches != null) _caches->Prev = tc;
+            _caches = tc;
+            ThreadCaches.Set(_index, tc);
+            return tc;
+        }
+    }
+
+    /// <summary>A dead thread's cache: flush what it holds into the bins, unlink and free it (ListLock held).</summary>
+    internal override void FlushOnThreadExit(nint handle)
+    {
+        var tc = (ThreadCache*)handle;
+        if (tc->Key == _key) FlushAll(tc);
+
+        if (tc->Prev != null) tc->Prev->Next = tc->Next;
+        else _caches = tc->Next;
+        if (tc->Next != null) tc->Next->Prev = tc->Prev;
+        ThreadCache.Free(tc);
+    }
+
+    // Caches a freed item; every free path (sized, unsized, large) pushes through here.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Push(ThreadCache* tc, int index, void* item)
+    {
+        if (!tc->Bins[index].TryPush(item)) PushAfterFlush(tc, index, item);
+    }
+
+    // A full cache bin: flush its older half to the bins, then the push fits.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PushAfterFlush(ThreadCache* tc, int index, void* item)
+    {
+        ref CacheBin cb = ref tc->Bins[index];
+        Flush(tc, index, cb.Capacity >> 1);
+        cb.TryPush(item);
+    }
+
+    private void Fill(ThreadCache* tc, int index)
+    {
+        ref CacheBin cb = ref tc->Bins[index];
+        int want = Math.Max(1, cb.Capacity >> 1);
+        void** buffer = stackalloc void*[want];
+        cb.Fill(buffer, _bins[index].Fill(_pa, buffer, want));
+        Tick(tc);
+    }
+
+    private void Flush(ThreadCache* tc, int index, int count)
+    {
+        FlushBin(tc, index, count);
+        Tick(tc);
+    }
+
+    // Empties every bin of a cache back into the arena (Purge, and a dead thread's cache).
+    private void FlushAll(ThreadCache* tc)
+    {
+        for (int i = 0; i < tc->BinCount; i++)
+        {
+            int n = tc->Bins[i].Count;
+            if (n != 0) FlushBin(tc, i, n);
+        }
+    }
+
+    private void FlushBin(ThreadCache* tc, int index, int count)
+    {
+        ref CacheBin cb = ref tc->Bins[index];
+        count = Math.Max(1, count);
+        void** buffer = stackalloc void*[count];
+        int n = cb.FlushTo(buffer, count);
+        if (index < _binCount) ReturnToBin(index, buffer, n);
+        else
+        {
+            // Large cache bins hold the extents themselves, not their addresses.
+            for (int i = 0; i < n; i++)
+            {
+                var e = (Edata*)buffer[i];
+                e->BinShard = 0;
+                FreeLargeNow(e, index, tick: false);
+            }
+        }
+    }
+
+    // A large extent leaves a thread cache: clear the in-cache mark that catches a second free.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void* TakeCachedExtent(Edata* e)
+    {
+        e->BinShard = 0;
+        return e->Address;
+    }
+
+    // Slow-path events drive the periodic work: decay, and trimming what this thread's cache has
+    // not needed lately. Never called from inside a fill or flush.
+    private void Tick(ThreadCache* tc)
+    {
+        if (tc != null)
+        {
+            if (++tc->Ticks < TicksPerDecay) return;
+            tc->Ticks = 0;
+            TrimOneBin(tc);
+        }
+        else if (Interlocked.Increment(ref _uncachedTicks) % TicksPerDecay != 0)
+        {
+            return;
+        }
+
+        if (Decays) _pa.DecayTick();
+    }
+
+    // jemalloc's incremental tcache GC: visit one bin per round; whatever stayed unused below its
+    // low-water mark since the last visit mostly goes back to the bins and the page allocator.
+    private void TrimOneBin(ThreadCache* tc)
+    {
+        int index = tc->NextTrim;
+        tc->NextTrim = index + 1 == tc->BinCount ? 0 : index + 1;
+        ref CacheBin cb = ref tc->Bins[index];
+        int lowWater = cb.LowWater;
+        if (lowWater > 0) FlushBin(tc, index, lowWater - (lowWater >> 2));
+        cb.ResetLowWater();
+    }
+}
