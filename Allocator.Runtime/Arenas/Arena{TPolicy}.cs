@@ -234,7 +234,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
     private bool DebugChecks => TPolicy.IsRuntimeConfigured ? _debugChecks : TPolicy.DebugChecks;
 
-    private bool Decays => TPolicy.IsRuntimeConfigured ? _decays : TPolicy.DirtyDecayMs != -1 || TPolicy.MuzzyDecayMs != -1;
+    // Run-time state for every policy: SetDecayTimes may turn decay on for a policy declared without it.
+    private bool Decays => Volatile.Read(ref _decays);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -488,7 +489,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         if (!Decay.IsValidDecayMs(muzzyDecayMs)) throw new ArgumentOutOfRangeException(nameof(muzzyDecayMs), muzzyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
         _pa.SetDecayMs(ExtentState.Dirty, dirtyDecayMs);
         _pa.SetDecayMs(ExtentState.Muzzy, muzzyDecayMs);
-        _decays = dirtyDecayMs != -1 || muzzyDecayMs != -1;
+        Volatile.Write(ref _decays, dirtyDecayMs != -1 || muzzyDecayMs != -1);
     }
 
     /// <inheritdoc/>
