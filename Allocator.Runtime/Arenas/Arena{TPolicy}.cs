@@ -84,6 +84,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         _decays = options.DirtyDecayMs != -1 || options.MuzzyDecayMs != -1;
         _page = Pages.PageSize;
         _classes = SizeClassesCache.Get(options.LgQuantum, options.LgPage, options.LgGroup, options.LgTinyMin);
+        // Before anything is rented or built: a generator/runtime version skew then leaks nothing.
+        if (!TPolicy.IsRuntimeConfigured) GeneratedTables.Check<TPolicy>(_classes);
         _index = ArenaIndices.Rent();
         _id = NextId();
         try
@@ -134,10 +136,6 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
                 _regionSize[i] = (uint)info.RegionSize;
                 _divMagic[i] = info.Div.Magic;
             }
-        }
-        else
-        {
-            GeneratedTables.Check<TPolicy>(_classes);
         }
 
         _cachedClasses = options.ThreadCacheMax < 8 ? 0 : _classes.SizeToIndex((ulong)options.ThreadCacheMax) + 1;

@@ -10,6 +10,7 @@ namespace Allocator.Tests.Arenas;
 /// An arena whose policy members are literals, as a generated policy's are: the extent layer is
 /// compiled for it, its tables are read from the policy, and the options cannot contradict it.
 /// </summary>
+[Collection(Infrastructure.ProcessWideCollection.Name)]
 public sealed unsafe class LiteralPolicyTests
 {
     [Fact]
@@ -94,6 +95,18 @@ public sealed unsafe class LiteralPolicyTests
         var e = Assert.Throws<InvalidOperationException>(() => new Arena<TestPolicy<WrongMagic>>());
         Assert.Contains("division magic of bin 5", e.Message);
         Assert.Contains("different versions", e.Message);
+    }
+
+    [Fact]
+    public void AnArenaRefusedForItsTablesGivesItsIndexBack()
+    {
+        // The lowest free index is rented first, so a leaked one shows as a different next index.
+        uint before = ArenaIndices.Rent();
+        ArenaIndices.Return(before);
+        Assert.Throws<InvalidOperationException>(() => new Arena<TestPolicy<WrongMagic>>());
+        uint after = ArenaIndices.Rent();
+        ArenaIndices.Return(after);
+        Assert.Equal(before, after);
     }
 
     [Fact]
