@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using Allocator.Arenas;
 using Allocator.Extents;
 
@@ -28,7 +29,7 @@ public sealed unsafe partial class Arena<TPolicy>
         if (!Decay.IsValidDecayMs(muzzyDecayMs)) throw new ArgumentOutOfRangeException(nameof(muzzyDecayMs), muzzyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
         _pa.SetDecayMs(ExtentState.Dirty, dirtyDecayMs);
         _pa.SetDecayMs(ExtentState.Muzzy, muzzyDecayMs);
-        _decays = dirtyDecayMs != -1 || muzzyDecayMs != -1;
+        Volatile.Write(ref _decays, dirtyDecayMs != -1 || muzzyDecayMs != -1);
     }
 
     /// <inheritdoc/>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading;
 
 namespace Allocator;
 
@@ -48,5 +49,6 @@ public sealed unsafe partial class Arena<TPolicy>
 
     private bool DebugChecks => TPolicy.IsRuntimeConfigured ? _debugChecks : TPolicy.DebugChecks;
 
-    private bool Decays => TPolicy.IsRuntimeConfigured ? _decays : TPolicy.DirtyDecayMs != -1 || TPolicy.MuzzyDecayMs != -1;
+    // Run-time state for every policy: SetDecayTimes may turn decay on for a policy declared without it.
+    private bool Decays => Volatile.Read(ref _decays);
 }

@@ -86,23 +86,36 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         _smallMax = _classes.SmallMaxClass;
         _largeMax = _classes.LargeMaxClass;
 
-        // 1. An index and the shard that owns this arena's pages and metadata.
+        // 1. A generated policy's tables checked against the arena's classes, before anything is
+        // rented or built: a generator/runtime version skew then leaks nothing.
+        if (!TPolicy.IsRuntimeConfigured) GeneratedTables.Check<TPolicy>(_classes);
+
+        // 2. An index and the shard that owns this arena's pages and metadata.
         _index = ArenaIndices.Rent();
         _id = NextId();
         _pa = CreatePageAllocator(options);
         _tree = _pa.Context.Map.Tree;
 
-        // 2. The size tables the hot paths read: copied into the metadata for a runtime policy,
-        // checked against the arena's classes for a generated one.
-        if (TPolicy.IsRuntimeConfigured) CopySizeTables(out _sizeToIndex, out _indexToSize, out _regionSize, out _divMagic);
-        else GeneratedTables.Check<TPolicy>(_classes);
+        // 3. The size tables the hot paths read, copied into the metadata for a runtime policy.
+        // Everything from here on can still fail (no metadata memory, no purger thread): give the
+        // shard and the index back, so a refused arena leaks neither.
+        try
+        {
+            if (TPolicy.IsRuntimeConfigured) CopySizeTables(out _sizeToIndex, out _indexToSize, out _regionSize, out _divMagic);
+        }
+        catch
+        {
+            _pa.Dispose();
+            ArenaIndices.Return(_index);
+            throw;
+        }
 
-        // 3. The bins of the slab classes and the large extents above them.
+        // 4. The bins of the slab classes and the large extents above them.
         _bins = new Bin[_binCount];
         for (int i = 0; i < _binCount; i++) _bins[i] = new Bin(_classes.GetBin(i));
         _large = new LargeExtents(_binCount, _classes.Count - _binCount);
 
-        // 4. The thread cache's classes and capacities, and the limits of the inlined paths.
+        // 5. The thread cache's classes and capacities, and the limits of the inlined paths.
         _cacheCapacities = CacheCapacities(options.ThreadCacheMax);
         _cachedClasses = _cacheCapacities.Length;
         ulong fastMax = 0;
@@ -115,10 +128,10 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         _lgGroup = _classes.LgGroup;
         _groupBias = _classes.NTiny - ((_classes.LgGroup + _classes.LgQuantum) << _classes.LgGroup);
 
-        // 5. Live: a key for the thread caches, the process-wide table, the background purger.
+        // 6. Live: a key for the thread caches, the process-wide table, the background purger.
         _key = NextKey();
         Register(this);
-        if (options.BackgroundPurge) _pa.StartBackgroundPurge();
+        if (options.BackgroundPurge) StartBackgroundPurge();
     }
 
     /// <inheritdoc/>
@@ -131,6 +144,23 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     public PageAllocator<TPolicy> PageAllocator => _pa;
 
     internal override long Id => _id;
+
+    // The last step of construction that can fail: if the purger cannot start, the arena is taken
+    // out of the table again and its shard and index are given back.
+    private void StartBackgroundPurge()
+    {
+        try
+        {
+            _pa.StartBackgroundPurge();
+        }
+        catch
+        {
+            lock (ThreadCaches.ListLock) Unregister(this);
+            _pa.Dispose();
+            ArenaIndices.Return(_index);
+            throw;
+        }
+    }
 
     private PageAllocator<TPolicy> CreatePageAllocator(ArenaOptions options)
     {

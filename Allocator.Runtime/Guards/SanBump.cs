@@ -88,7 +88,9 @@ public sealed unsafe class SanBump
 
         if (!Guards.GuardPages(ctx, e, left: false, right: true, remap: true))
         {
-            // Untouched and unguarded: keep it as retained address space.
+            // Untouched and unguarded: keep it as retained address space (served later as an ordinary
+            // extent). The next slab cut above it has no guard page between them; neighbor
+            // acquisition refuses guarded extents, so coalescing stops at that slab.
             ExtentOps<RuntimeExtentPolicy>.Record(ctx, ctx.Retained, e);
             return null;
         }

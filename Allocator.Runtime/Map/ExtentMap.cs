@@ -179,8 +179,8 @@ public sealed unsafe class ExtentMap : IDisposable
     /// jemalloc's emap_try_acquire_edata_neighbor: read the neighbor's leaf word; refuse an empty
     /// word (unmapped, or a guard page); refuse when the higher extent of the pair is a head; refuse
     /// unless the word says <paramref name="expected"/>; only then read the neighbor's edata and
-    /// refuse a different commit state (unless expanding), page allocator or arena; then move it to
-    /// <see cref="ExtentState.Merging"/>.
+    /// refuse a different commit state (unless expanding), page allocator or arena, and a guarded
+    /// neighbor; then move it to <see cref="ExtentState.Merging"/>.
     /// </summary>
     /// <remarks>The caller holds the ecache lock of <paramref name="expected"/>.</remarks>
     /// <returns>The neighbor, now in <see cref="ExtentState.Merging"/>, or null.</returns>
@@ -204,7 +204,10 @@ public sealed unsafe class ExtentMap : IDisposable
         if (!expanding && neighbor->IsCommitted != edata->IsCommitted) return null;
         if (neighbor->IsHugePageAllocated != edata->IsHugePageAllocated) return null;
         if (neighbor->ArenaIndex != edata->ArenaIndex) return null;
-        Debug.Assert(!neighbor->IsGuarded);
+        // Normally a guard page (an empty leaf) separates a guarded extent from everything else, but
+        // not when mprotect refused the guard of the piece cut just below a bump-allocated slab: that
+        // piece is an ordinary extent right next to the guarded one, which lives in a guarded set.
+        if (neighbor->IsGuarded) return null;
         Debug.Assert(forward ? neighbor->Base == edata->Past : neighbor->Past == edata->Base);
 
         UpdateState(neighbor, ExtentState.Merging);

@@ -10,6 +10,7 @@ namespace Allocator.Tests.Arenas;
 /// An arena whose policy members are literals, as a generated policy's are: the extent layer is
 /// compiled for it, its tables are read from the policy, and the options cannot contradict it.
 /// </summary>
+[Collection(Infrastructure.ProcessWideCollection.Name)]
 public sealed unsafe class LiteralPolicyTests
 {
     [Fact]
@@ -96,11 +97,57 @@ public sealed unsafe class LiteralPolicyTests
         Assert.Contains("different versions", e.Message);
     }
 
+    [Fact]
+    public void AnArenaRefusedForItsTablesGivesItsIndexBack()
+    {
+        // The lowest free index is rented first, so a leaked one shows as a different next index.
+        uint before = ArenaIndices.Rent();
+        ArenaIndices.Return(before);
+        Assert.Throws<InvalidOperationException>(() => new Arena<TestPolicy<WrongMagic>>());
+        uint after = ArenaIndices.Rent();
+        ArenaIndices.Return(after);
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public void DecayTimesSetAtRunTimeAreHonouredWhenThePolicyDeclaredNoDecay()
+    {
+        var clock = new FakeTimeProvider();
+        using var arena = new Arena<TestPolicy<NeverDecays>>(new ArenaOptions { TimeProvider = clock });
+        // Above what the thread cache keeps, below the oversize threshold: freed, it stays dirty.
+        void* big = arena.Allocate(4 << 20);
+        arena.Free(big);
+        long dirty = arena.GetStats().Dirty;
+        Assert.True(dirty >= 4 << 20, $"dirty {dirty}");
+
+        arena.SetDecayTimes(1000, 0);
+        Assert.Equal(dirty, arena.GetStats().Dirty);
+        // The first epoch that passes counts the cached pages as new, and once the whole decay time
+        // has passed after it they are purged. Each round fills and flushes the thread
+        // cache often enough for its decay ticks to reach the page allocator.
+        for (int round = 0; round < 2; round++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(2));
+            var blocks = new nint[20_000];
+            for (int i = 0; i < blocks.Length; i++) blocks[i] = (nint)arena.Allocate(64);
+            foreach (nint p in blocks) arena.Free((void*)p);
+        }
+
+        // The big extent decayed (the slabs the rounds freed may still be dirty: they are recent).
+        ArenaStats stats = arena.GetStats();
+        Assert.True(stats.Pages.DirtyPurgedPages >= (4 << 20) / Environment.SystemPageSize, $"purged {stats.Pages.DirtyPurgedPages} pages");
+        Assert.True(stats.Dirty < 4 << 20, $"dirty {stats.Dirty}");
+    }
+
     public interface IVariant
     {
         static abstract int GuardSmallEvery { get; }
 
         static abstract int CorruptMagicOfBin { get; }
+
+        static abstract long DirtyDecayMs { get; }
+
+        static abstract long MuzzyDecayMs { get; }
     }
 
     public readonly struct SlabsGuarded : IVariant
@@ -108,6 +155,10 @@ public sealed unsafe class LiteralPolicyTests
         public static int GuardSmallEvery => 1;
 
         public static int CorruptMagicOfBin => -1;
+
+        public static long DirtyDecayMs => 10_000;
+
+        public static long MuzzyDecayMs => 0;
     }
 
     public readonly struct WrongMagic : IVariant
@@ -115,6 +166,21 @@ public sealed unsafe class LiteralPolicyTests
         public static int GuardSmallEvery => 0;
 
         public static int CorruptMagicOfBin => 5;
+
+        public static long DirtyDecayMs => 10_000;
+
+        public static long MuzzyDecayMs => 0;
+    }
+
+    public readonly struct NeverDecays : IVariant
+    {
+        public static int GuardSmallEvery => 0;
+
+        public static int CorruptMagicOfBin => -1;
+
+        public static long DirtyDecayMs => -1;
+
+        public static long MuzzyDecayMs => -1;
     }
 
     /// <summary>jemalloc's defaults as literals, with the tables a generator would bake in.</summary>
@@ -138,9 +204,9 @@ public sealed unsafe class LiteralPolicyTests
 
         public static bool UsesDefaultHooks => true;
 
-        public static long DirtyDecayMs => 10_000;
+        public static long DirtyDecayMs => TVariant.DirtyDecayMs;
 
-        public static long MuzzyDecayMs => 0;
+        public static long MuzzyDecayMs => TVariant.MuzzyDecayMs;
 
         public static long OversizeThreshold => 8 << 20;
 
