@@ -185,6 +185,8 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
 
     internal override long Id => _id;
 
+    internal override bool HasDebugChecks => DebugChecks;
+
     // This thread's cache in this arena, or null when it has none valid (yet, or since a reset). The
     // hit tests the thread's last-used key only: keys are never reused and a disposed arena gets a
     // fresh one, so a match means the last-used block is this arena's and current.
@@ -497,6 +499,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         ThrowIfDisposed();
         // A new key makes every thread's cache stale: its contents point into slabs freed below.
         lock (ThreadCaches.ListLock) _key = NextKey();
+        NextGeneration();
         ReleaseEverything();
     }
 
@@ -507,6 +510,7 @@ public sealed unsafe class Arena<TPolicy> : Arena where TPolicy : struct, IArena
         {
             if (_disposed) return;
             _disposed = true;
+            NextGeneration();
             // A fresh key, which no thread cache and no handle holds: every fast path misses from now on.
             _key = NextKey();
             // Threads still point at their blocks: mark them, and each thread frees its own later.
