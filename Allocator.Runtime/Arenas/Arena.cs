@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Threading;
 
 namespace Allocator;
 
@@ -28,6 +29,21 @@ public abstract unsafe class Arena : IDisposable
     /// <summary>Identity of this arena object (indices are reused, ids never).</summary>
     internal abstract long Id { get; }
 
+    // Bumped by Reset and Dispose, which free every block at once.
+    private long _generation;
+
+    // The pool behind Rent, made on first use.
+    private ArenaMemoryPool? _rentPool;
+
+    /// <summary>Changes on every <see cref="Reset"/> and <see cref="Dispose"/>: a block from an earlier generation is gone.</summary>
+    internal long Generation => Volatile.Read(ref _generation);
+
+    /// <summary>Starts a new generation (Reset and Dispose, before they free the blocks).</summary>
+    private protected void NextGeneration() => Interlocked.Increment(ref _generation);
+
+    /// <summary>Whether the arena checks every free (the policy's or the options' <c>DebugChecks</c>).</summary>
+    internal abstract bool HasDebugChecks { get; }
+
     /// <summary>Flushes and frees a dead thread's cache block (ThreadCaches.ListLock held).</summary>
     internal abstract void FlushOnThreadExit(nint cache);
 
@@ -35,9 +51,9 @@ public abstract unsafe class Arena : IDisposable
     // policies' arenas could then share a key and pick up each other's thread caches.
     private static long s_nextId, s_nextKey;
 
-    private protected static long NextId() => System.Threading.Interlocked.Increment(ref s_nextId);
+    private protected static long NextId() => Interlocked.Increment(ref s_nextId);
 
-    private protected static ulong NextKey() => (ulong)System.Threading.Interlocked.Increment(ref s_nextKey);
+    private protected static ulong NextKey() => (ulong)Interlocked.Increment(ref s_nextKey);
 
     private protected static void Register(Arena arena)
     {
@@ -177,13 +193,31 @@ public abstract unsafe class Arena : IDisposable
         FreeSized(Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(array)), bytes == 0 ? 1 : bytes);
     }
 
-    /// <summary>Rents a block of at least <paramref name="minimumLength"/> bytes as <see cref="IMemoryOwner{T}"/>; dispose it to free the block.</summary>
+    /// <summary>
+    /// Rents a block of at least <paramref name="minimumLength"/> bytes as <see cref="IMemoryOwner{T}"/>
+    /// (its memory spans the block's usable size); dispose it to free the block, and do not use it after.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The length is negative or exceeds <see cref="MaxSize"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    /// <exception cref="OutOfMemoryException">No memory could be had.</exception>
     public IMemoryOwner<byte> Rent(int minimumLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(minimumLength);
-        return new ArenaMemoryOwner(this, minimumLength);
+        ArenaMemoryPool? pool = Volatile.Read(ref _rentPool);
+        if (pool == null)
+        {
+            Interlocked.CompareExchange(ref _rentPool, new ArenaMemoryPool(this), null);
+            pool = _rentPool;
+        }
+
+        return pool.RentOwner(minimumLength);
     }
 
-    /// <summary>A <see cref="MemoryPool{T}"/> that rents from this arena.</summary>
+    /// <summary>
+    /// A new <see cref="MemoryPool{T}"/> that rents from this arena, for <c>System.IO.Pipelines</c> and
+    /// other users of the BCL's pool contract: <c>Rent(-1)</c> rents 4096 bytes, a rented block's
+    /// memory spans its usable size, and renting and disposing allocate nothing on the GC heap in a
+    /// steady state. Disposing the pool does not free the blocks rented from it.
+    /// </summary>
     public MemoryPool<byte> AsMemoryPool() => new ArenaMemoryPool(this);
 }

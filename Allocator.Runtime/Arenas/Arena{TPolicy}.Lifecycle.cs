@@ -38,6 +38,7 @@ public sealed unsafe partial class Arena<TPolicy>
         ThrowIfDisposed();
         // A new key makes every thread's cache stale: its contents point into slabs freed below.
         lock (ThreadCaches.ListLock) _key = NextKey();
+        NextGeneration();
         ReleaseEverything();
     }
 
@@ -48,6 +49,7 @@ public sealed unsafe partial class Arena<TPolicy>
         {
             if (_disposed) return;
             _disposed = true;
+            NextGeneration();
             // A fresh key, which no thread cache and no handle holds: every fast path misses from now on.
             _key = NextKey();
             // Threads still point at their blocks: mark them, and each thread frees its own later.

@@ -145,6 +145,8 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
 
     internal override long Id => _id;
 
+    internal override bool HasDebugChecks => DebugChecks;
+
     // The last step of construction that can fail: if the purger cannot start, the arena is taken
     // out of the table again and its shard and index are given back.
     private void StartBackgroundPurge()

@@ -138,7 +138,7 @@ public sealed unsafe class BadInputMatrixTests : IDisposable
         Span<int> empty = _arena.AllocateArray<int>(0);
         Assert.Equal(0, empty.Length);
         _arena.FreeArray(empty);
-        using (var owner = _arena.Rent(0)) Assert.Equal(0, owner.Memory.Length);
+        using (var owner = _arena.Rent(0)) Assert.True(owner.Memory.Length >= 1, "a zero-length rent still gets the smallest block");
         Assert.Throws<ArgumentOutOfRangeException>(() => _arena.Rent(-1));
         Assert.Throws<ArgumentOutOfRangeException>(() => { _arena.AllocateArray<byte>(-5); });
         _arena.Validate();
