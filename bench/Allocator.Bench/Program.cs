@@ -24,9 +24,13 @@ public static class Program
           loop      --peer ID --workload ID [--seconds S] [--quick]   one workload, repeated, for a profiler
           memory-child --peer ID --bytes N      (internal) one peer's memory run in this process
 
-          --subject ID  check the goals of issues 4 and 7 for this peer (default: the project's arena)
+          --subject ID  check the goals for this form of the arena (arena, arena-sealed, arena-generated;
+                        default arena: Arena.Create() held as Arena)
           --no-reexec   do not restart with GLIBC_TUNABLES (jemalloc will then be skipped)
-        Peer ids: arena, arena-virtual, arena-generated, jemalloc, mimalloc, tcmalloc, glibc, arraypool, gcarray.
+        Peer ids (each allocator through its unsized free, and with -sized through its sized free):
+          arena[-sized] (Arena.Create() as Arena), arena-sealed[-sized], arena-generated[-sized],
+          jemalloc[-sized] (free / sdallocx), mimalloc[-sized] (mi_free / mi_free_size),
+          tcmalloc[-sized] (tc_free / tc_free_sized), glibc, arraypool, gcarray.
         Workload ids: pair-64, pair-256, pair-4096, pair-65536, pair-1048576, live-set, cross-thread.
         """;
 
@@ -98,7 +102,7 @@ public static class Program
         foreach (PeerDescriptor d in PeerRegistry.All)
         {
             PeerProbe probe = d.Probe();
-            Console.WriteLine(probe.Entry is { } e ? $"{d.Id,-10} {e.Description}" : $"{d.Id,-10} skipped: {probe.SkipReason}");
+            Console.WriteLine(probe.Entry is { } e ? $"{d.Id,-22} {e.Description}" : $"{d.Id,-10} skipped: {probe.SkipReason}");
         }
         return 0;
     }

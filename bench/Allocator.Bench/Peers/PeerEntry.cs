@@ -9,13 +9,17 @@ namespace Allocator.Bench.Peers;
 /// workloads instantiated for its struct type. Only the hot loops are generic; this class is the
 /// one virtual hop per timed run.
 /// </summary>
-public abstract class PeerEntry(string name, PeerKind kind, string description, Action purge)
+public abstract class PeerEntry(string name, PeerKind kind, bool passesSize, string description, Action purge)
 {
     /// <summary>The short name used in tables and charts.</summary>
     public string Name { get; } = name;
 
     /// <summary>Whether this is a native peer, a managed one, or the project's own allocator.</summary>
     public PeerKind Kind { get; } = kind;
+
+    /// <summary>Whether this row frees through the allocator's sized entry point (sdallocx,
+    /// FreeSized, ...) rather than its plain free: the goals compare like with like.</summary>
+    public bool PassesSize { get; } = passesSize;
 
     /// <summary>Library version and entry points, so a reader knows what was measured.</summary>
     public string Description { get; } = description;
@@ -33,8 +37,8 @@ public abstract class PeerEntry(string name, PeerKind kind, string description, 
 }
 
 /// <summary>The workloads compiled for one peer struct.</summary>
-public sealed class PeerEntry<TPeer, TBlock>(string name, PeerKind kind, string description, TPeer peer, Action purge)
-    : PeerEntry(name, kind, description, purge)
+public sealed class PeerEntry<TPeer, TBlock>(string name, PeerKind kind, bool passesSize, string description, TPeer peer, Action purge)
+    : PeerEntry(name, kind, passesSize, description, purge)
     where TPeer : struct, IPeer<TBlock>
 {
     public override ITimedRun CreatePairs(nuint size, int pairs) => new PairsRun<TPeer, TBlock>(peer, size, pairs);
