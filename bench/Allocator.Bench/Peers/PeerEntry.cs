@@ -34,6 +34,9 @@ public abstract class PeerEntry(string name, PeerKind kind, bool passesSize, str
     public abstract ITimedRun CreateCrossThread(CrossThreadPlan plan);
 
     public abstract MemoryRunResult RunMemory(MemoryPlan plan);
+
+    /// <summary>Runs one ported mimalloc-bench workload once; its wall time in seconds.</summary>
+    public abstract double RunSuite(string workload, Suite.SuiteScale scale);
 }
 
 /// <summary>The workloads compiled for one peer struct.</summary>
@@ -48,6 +51,8 @@ public sealed class PeerEntry<TPeer, TBlock>(string name, PeerKind kind, bool pa
     public override ITimedRun CreateCrossThread(CrossThreadPlan plan) => new CrossThreadRun<TPeer, TBlock>(peer, plan);
 
     public override MemoryRunResult RunMemory(MemoryPlan plan) => MemoryRun.Run<TPeer, TBlock>(peer, Purge, plan);
+
+    public override double RunSuite(string workload, Suite.SuiteScale scale) => Suite.SuiteCatalog.Run<TPeer, TBlock>(workload, peer, scale);
 }
 
 /// <summary>The goals compare the project's allocator with native peers in particular.</summary>
