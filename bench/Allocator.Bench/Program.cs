@@ -24,7 +24,8 @@ public static class Program
           list                                  which peers load here, and why the others do not
           specialization [--quick] [--out DIR]  the generated arena against Arena.Create with the same settings
           bdn       [--peers a,b] [BenchmarkDotNet arguments]   the pair workloads under BenchmarkDotNet
-          loop      --peer ID --workload ID [--seconds S] [--quick]   one workload, repeated, for a profiler
+          loop      --peer ID --workload ID [--seconds S] [--operations N] [--quick]   one workload, repeated,
+                    for a profiler; stops after S seconds or N operations (whole runs), whichever is first
           memory-child --peer ID --bytes N      (internal) one peer's memory run in this process
           suite-child --peer ID --workload ID --mode full|quick   (internal) one suite run in this process
 
@@ -74,7 +75,8 @@ public static class Program
                     options.Value("--peer") ?? throw new ArgumentException("loop needs --peer"),
                     options.Value("--workload") ?? throw new ArgumentException("loop needs --workload"),
                     double.Parse(options.Value("--seconds") ?? "10", CultureInfo.InvariantCulture),
-                    options.Has("--quick"));
+                    options.Has("--quick"),
+                    long.Parse(options.Value("--operations") ?? long.MaxValue.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
             case "memory-child":
                 return Runner.MemoryChild(
                     options.Value("--peer") ?? throw new ArgumentException("memory-child needs --peer"),
