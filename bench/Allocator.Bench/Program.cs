@@ -6,6 +6,7 @@ using System.Linq;
 using Allocator.Bench.Harness;
 using Allocator.Bench.Peers;
 using Allocator.Bench.Report;
+using Allocator.Bench.Suite;
 
 namespace Allocator.Bench;
 
@@ -18,15 +19,25 @@ public static class Program
           quick     [--out DIR] [--peers a,b]   the same, short (for development)
           timings   [--quick] [--out DIR] [--peers a,b]   the timed workloads only
           memory    [--quick] [--out DIR] [--peers a,b]   the memory run only
+          suite     [--quick] [--out DIR] [--peers a,b] [--workloads a,b]   the ported mimalloc-bench workloads,
+                    each run in its own process (default peers: the unsized rows)
           list                                  which peers load here, and why the others do not
           specialization [--quick] [--out DIR]  the generated arena against Arena.Create with the same settings
           bdn       [--peers a,b] [BenchmarkDotNet arguments]   the pair workloads under BenchmarkDotNet
-          loop      --peer ID --workload ID [--seconds S] [--quick]   one workload, repeated, for a profiler
+          loop      --peer ID --workload ID [--seconds S] [--operations N] [--quick]   one workload, repeated,
+                    for a profiler; stops after S seconds or N operations (whole runs), whichever is first
           memory-child --peer ID --bytes N      (internal) one peer's memory run in this process
+          suite-child --peer ID --workload ID --mode full|quick   (internal) one suite run in this process
 
-          --subject ID  check the goals of issues 4 and 7 for this peer (default: the project's arena)
+          --subject ID  check the goals for this form of the arena (arena, arena-sealed, arena-generated;
+                        default arena: Arena.Create() held as Arena)
           --no-reexec   do not restart with GLIBC_TUNABLES (jemalloc will then be skipped)
-        Peer ids: arena, arena-virtual, arena-generated, jemalloc, mimalloc, tcmalloc, glibc, arraypool, gcarray.
+        Peer ids (each allocator through its unsized free, and with -sized through its sized free):
+          arena[-sized] (Arena.Create() as Arena), arena-sealed[-sized], arena-generated[-sized],
+          jemalloc[-sized] (free / sdallocx), mimalloc[-sized] (mi_free / mi_free_size),
+          tcmalloc[-sized] (tc_free / tc_free_sized), glibc, arraypool, gcarray.
+        Suite workloads: cache-scratch, cache-thrash, glibc-simple, glibc-thread, rptest, sh6bench, alloc-test, malloc-large.
+        `all` and `quick` run the timings, the memory run and the suite.
         Workload ids: pair-64, pair-256, pair-4096, pair-65536, pair-1048576, live-set, cross-thread.
         """;
 
@@ -39,9 +50,16 @@ public static class Program
         switch (options.Command)
         {
             case "all":
-                return Run(RunSettings.Full, options, timings: true, memory: true);
+                return Run(RunSettings.Full, options, timings: true, memory: true) | RunSuite(SuiteScale.Full, options);
             case "quick":
-                return Run(RunSettings.Quick, options, timings: true, memory: true);
+                return Run(RunSettings.Quick, options, timings: true, memory: true) | RunSuite(SuiteScale.Quick, options);
+            case "suite":
+                return RunSuite(options.Has("--quick") ? SuiteScale.Quick : SuiteScale.Full, options);
+            case "suite-child":
+                return SuiteRunner.Child(
+                    options.Value("--peer") ?? throw new ArgumentException("suite-child needs --peer"),
+                    options.Value("--workload") ?? throw new ArgumentException("suite-child needs --workload"),
+                    options.Value("--mode") ?? "full");
             case "timings":
                 return Run(options.Has("--quick") ? RunSettings.Quick : RunSettings.Full, options, timings: true, memory: false);
             case "memory":
@@ -57,7 +75,8 @@ public static class Program
                     options.Value("--peer") ?? throw new ArgumentException("loop needs --peer"),
                     options.Value("--workload") ?? throw new ArgumentException("loop needs --workload"),
                     double.Parse(options.Value("--seconds") ?? "10", CultureInfo.InvariantCulture),
-                    options.Has("--quick"));
+                    options.Has("--quick"),
+                    long.Parse(options.Value("--operations") ?? long.MaxValue.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
             case "memory-child":
                 return Runner.MemoryChild(
                     options.Value("--peer") ?? throw new ArgumentException("memory-child needs --peer"),
@@ -93,12 +112,30 @@ public static class Program
         return 0;
     }
 
+    private static int RunSuite(SuiteScale scale, Options options)
+    {
+        string? list = options.Value("--peers");
+        IReadOnlyList<PeerDescriptor> peers = SelectPeers(string.IsNullOrWhiteSpace(list) ? string.Join(',', SuiteRunner.DefaultPeers) : list);
+        IReadOnlyList<SuiteWorkload> workloads = options.Value("--workloads") is { } names
+            ? names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(n => SuiteCatalog.Find(n) ?? throw new ArgumentException($"Unknown suite workload '{n}'. Known: {string.Join(", ", SuiteCatalog.All.Select(w => w.Id))}."))
+                .ToArray()
+            : SuiteCatalog.All;
+        string outDir = options.Value("--out") ?? DefaultOutput();
+        Directory.CreateDirectory(outDir);
+        SuiteReport report = SuiteRunner.Run(scale, peers, workloads);
+        string path = Path.Combine(outDir, scale == SuiteScale.Full ? "suite.md" : "suite-quick.md");
+        File.WriteAllText(path, SuiteMarkdown.Write(report));
+        Console.WriteLine($"Wrote {path}");
+        return 0;
+    }
+
     private static int List()
     {
         foreach (PeerDescriptor d in PeerRegistry.All)
         {
             PeerProbe probe = d.Probe();
-            Console.WriteLine(probe.Entry is { } e ? $"{d.Id,-10} {e.Description}" : $"{d.Id,-10} skipped: {probe.SkipReason}");
+            Console.WriteLine(probe.Entry is { } e ? $"{d.Id,-22} {e.Description}" : $"{d.Id,-10} skipped: {probe.SkipReason}");
         }
         return 0;
     }

@@ -9,11 +9,13 @@ namespace Allocator.Bench.Harness;
 /// <summary>
 /// Runs one workload for one peer, over and over, for a given time and reports nothing but the
 /// mean: a steady target for a sampling profiler (perf record) or a disassembly dump. The
-/// workload and its plan are the ones the report measures.
+/// workload and its plan are the ones the report measures. With a bound on the operations it
+/// stops after that many runs' worth instead, so that two counts under an instruction counter
+/// (callgrind) differ by a known number of operations.
 /// </summary>
 public static class Loop
 {
-    public static int Run(string peerId, string workloadId, double seconds, bool quick)
+    public static int Run(string peerId, string workloadId, double seconds, bool quick, long maxOperations = long.MaxValue)
     {
         PeerDescriptor d = PeerRegistry.Find(peerId) ?? throw new ArgumentException($"Unknown peer '{peerId}'.");
         PeerProbe probe = d.Probe();
@@ -28,10 +30,19 @@ public static class Loop
             ?? throw new ArgumentException($"Unknown workload '{workloadId}'. Known: {string.Join(", ", WorkloadCatalog.Timed(settings).Select(x => x.Id))}.");
 
         using ITimedRun run = w.Create(entry);
-        Stats.WarmUp(run, settings);
+        if (maxOperations == long.MaxValue)
+        {
+            Stats.WarmUp(run, settings);
+        }
+        else
+        {
+            // A fixed number of warm-up runs: under an instruction counter time means nothing.
+            for (int i = 0; i < settings.MinWarmUpRuns; i++)
+                run.Run();
+        }
         long ticks = 0, operations = 0;
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed.TotalSeconds < seconds)
+        while (clock.Elapsed.TotalSeconds < seconds && operations < maxOperations)
         {
             ticks += run.Run();
             operations += run.Operations;

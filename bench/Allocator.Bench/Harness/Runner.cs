@@ -47,12 +47,12 @@ public static class Runner
             {
                 peers.Add(entry);
                 loaded.Add(d);
-                Console.WriteLine($"  peer {d.Name,-11} {entry.Description}");
+                Console.WriteLine($"  peer {d.Name,-22} {entry.Description}");
             }
             else
             {
                 skipped.Add(new SkippedPeer(d.Name, probe.SkipReason ?? "unknown"));
-                Console.WriteLine($"  peer {d.Name,-11} SKIPPED: {probe.SkipReason}");
+                Console.WriteLine($"  peer {d.Name,-22} SKIPPED: {probe.SkipReason}");
             }
         }
 
@@ -75,9 +75,9 @@ public static class Runner
                 memoryResults.Add(outcome);
                 if (outcome.Result is { } r)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  memory {d.Name,-11} baseline {r.BaselineKiB / 1024.0,7:F1} MiB, peak {r.PeakKiB / 1024.0,7:F1}, after free {r.AfterFreeKiB / 1024.0,7:F1}, after purge {r.AfterPurgeKiB / 1024.0,7:F1} (lazily freed {r.LazyFreeKiB / 1024.0:F1})"));
+                        $"  memory {d.Name,-22} baseline {r.BaselineKiB / 1024.0,7:F1} MiB, peak {r.PeakKiB / 1024.0,7:F1}, after free {r.AfterFreeKiB / 1024.0,7:F1}, after purge {r.AfterPurgeKiB / 1024.0,7:F1} (lazily freed {r.LazyFreeKiB / 1024.0:F1})"));
                 else
-                    Console.WriteLine($"  memory {d.Name,-11} FAILED: {outcome.Failure}");
+                    Console.WriteLine($"  memory {d.Name,-22} FAILED: {outcome.Failure}");
             }
         }
 
@@ -122,7 +122,7 @@ public static class Runner
                 Stats s = Stats.FromSamples(samples[k], runs[k].Operations);
                 results.Add(new TimingResult(w, peers[k].Name, s));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {w.Title,-24} {peers[k].Name,-11} {s.Median,10:F1} ns  (IQR ±{s.Spread * 50,4:F1}%, min {s.Min:F1}, max {s.Max:F1})"));
+                    $"  {w.Title,-24} {peers[k].Name,-22} {s.Median,10:F1} ns  (IQR ±{s.Spread * 50,4:F1}%, min {s.Min:F1}, max {s.Max:F1})"));
             }
             return results;
         }

@@ -5,41 +5,65 @@ namespace Allocator.Bench.Peers;
 
 /// <summary>
 /// The project's arena held as its sealed type, <c>Arena&lt;RuntimeArenaPolicy&gt;</c>: the JIT knows
-/// the exact class, so <c>Allocate</c> and <c>FreeSized</c> are direct calls it may inline, as
-/// they would be for a caller that keeps the arena in a typed field.
+/// the exact class, so <c>Allocate</c>, <c>Free</c> and <c>FreeSized</c> are direct calls it may
+/// inline, as they would be for a caller that keeps the arena in a typed field.
 /// </summary>
-public readonly unsafe struct ArenaPeer(Arena<RuntimeArenaPolicy> arena) : IPeer<nint>
+public readonly unsafe struct ArenaPeer<TFree>(Arena<RuntimeArenaPolicy> arena) : IPeer<nint>
+    where TFree : struct, IFreeMode
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public nint Allocate(nuint size) => (nint)arena.Allocate(size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Free(nint block, nuint size) => arena.FreeSized((void*)block, size);
+    public void Free(nint block, nuint size)
+    {
+        if (TFree.PassesSize)
+            arena.FreeSized((void*)block, size);
+        else
+            arena.Free((void*)block);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(nint block, nuint offset, byte value) => ((byte*)block)[offset] = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte Read(nint block, nuint offset) => ((byte*)block)[offset];
+
+    public void Fill(nint block, nuint size, byte value) => Bytes.Fill(block, size, value);
 }
 
 /// <summary>
 /// The same arena reached through the abstract <see cref="Arena"/> base, as <c>Arena.Create()</c>
-/// hands it out: every call is a virtual call, which is what this row costs over
-/// <see cref="ArenaPeer"/>.
+/// hands it out: every call is a virtual call (unless the JIT guesses the class from a profile),
+/// which is what this row costs over <see cref="ArenaPeer{TFree}"/>.
 /// </summary>
 /// <remarks>
-/// Deliberately a copy of <see cref="ArenaPeer"/> with another field type. One struct generic over
-/// the arena type would not do: for a reference-type argument the JIT shares one body of code
+/// Deliberately a copy of <see cref="ArenaPeer{TFree}"/> with another field type. One struct generic
+/// over the arena type would not do: for a reference-type argument the JIT shares one body of code
 /// between instantiations, and that body calls through the vtable, so both rows would be virtual.
 /// </remarks>
-public readonly unsafe struct ArenaBasePeer(Arena arena) : IPeer<nint>
+public readonly unsafe struct ArenaBasePeer<TFree>(Arena arena) : IPeer<nint>
+    where TFree : struct, IFreeMode
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public nint Allocate(nuint size) => (nint)arena.Allocate(size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Free(nint block, nuint size) => arena.FreeSized((void*)block, size);
+    public void Free(nint block, nuint size)
+    {
+        if (TFree.PassesSize)
+            arena.FreeSized((void*)block, size);
+        else
+            arena.Free((void*)block);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(nint block, nuint offset, byte value) => ((byte*)block)[offset] = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte Read(nint block, nuint offset) => ((byte*)block)[offset];
+
+    public void Fill(nint block, nuint size, byte value) => Bytes.Fill(block, size, value);
 }
 
 /// <summary>
@@ -47,47 +71,66 @@ public readonly unsafe struct ArenaBasePeer(Arena arena) : IPeer<nint>
 /// its facade forwards to <c>Arena&lt;SpecializedArena.Policy&gt;</c>, compiled for that policy
 /// with the knobs as constants and the size lookup read from the generated table.
 /// </summary>
-public readonly unsafe struct GeneratedArenaPeer(SpecializedArena arena) : IPeer<nint>
+public readonly unsafe struct GeneratedArenaPeer<TFree>(SpecializedArena arena) : IPeer<nint>
+    where TFree : struct, IFreeMode
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public nint Allocate(nuint size) => (nint)arena.Allocate(size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Free(nint block, nuint size) => arena.FreeSized((void*)block, size);
+    public void Free(nint block, nuint size)
+    {
+        if (TFree.PassesSize)
+            arena.FreeSized((void*)block, size);
+        else
+            arena.Free((void*)block);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(nint block, nuint offset, byte value) => ((byte*)block)[offset] = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte Read(nint block, nuint offset) => ((byte*)block)[offset];
+
+    public void Fill(nint block, nuint size, byte value) => Bytes.Fill(block, size, value);
 }
 
-/// <summary>Creates the arena peers. Each probe makes its own arena with the defaults, so the two
-/// rows never share caches or slabs.</summary>
+/// <summary>Creates the arena peers: three forms a user meets, each with either free. Each probe
+/// makes its own arena with the defaults, so no two rows share caches or slabs.</summary>
 internal static class ArenaPeers
 {
-    private const string Defaults = "Arena.Create() defaults; Allocate + FreeSized";
+    private static string Entry<TFree>() where TFree : struct, IFreeMode =>
+        TFree.PassesSize ? "Allocate + FreeSized" : "Allocate + Free";
 
-    public static PeerProbe Typed()
-    {
-        // Arena.Create() returns this type today; a cast that fails would mean the API changed.
-        if (Arena.Create() is not Arena<RuntimeArenaPolicy> arena)
-            return PeerProbe.Skip("Arena.Create() no longer returns Arena<RuntimeArenaPolicy>");
-        return PeerProbe.Of(new PeerEntry<ArenaPeer, nint>(
-            "Allocator", PeerKind.Project, $"{Defaults}, called as the sealed Arena<RuntimeArenaPolicy>",
-            new ArenaPeer(arena), arena.Purge));
-    }
-
-    public static PeerProbe Generated()
-    {
-        var arena = new SpecializedArena();
-        return PeerProbe.Of(new PeerEntry<GeneratedArenaPeer, nint>(
-            "Allocator (generated)", PeerKind.Project, "an [Arena] declaration with the defaults; the generated facade over Arena<Policy>",
-            new GeneratedArenaPeer(arena), arena.Purge));
-    }
-
-    public static PeerProbe ThroughBase()
+    /// <summary><c>Arena.Create()</c> kept as the abstract <see cref="Arena"/> it returns.</summary>
+    public static PeerProbe Created<TFree>() where TFree : struct, IFreeMode
     {
         Arena arena = Arena.Create();
-        return PeerProbe.Of(new PeerEntry<ArenaBasePeer, nint>(
-            "Allocator (virtual)", PeerKind.Project, $"{Defaults}, called through the abstract Arena (virtual calls)",
-            new ArenaBasePeer(arena), arena.Purge));
+        return PeerProbe.Of(new PeerEntry<ArenaBasePeer<TFree>, nint>(
+            TFree.PassesSize ? "Arena.Create FreeSized" : "Arena.Create Free", PeerKind.Project, TFree.PassesSize,
+            $"Arena.Create() defaults held as the abstract Arena (virtual calls); {Entry<TFree>()}",
+            new ArenaBasePeer<TFree>(arena), arena.Purge));
+    }
+
+    /// <summary>The same arena held as the sealed type <c>Arena.Create()</c> returns today.</summary>
+    public static PeerProbe Sealed<TFree>() where TFree : struct, IFreeMode
+    {
+        // A cast that fails would mean the API changed.
+        if (Arena.Create() is not Arena<RuntimeArenaPolicy> arena)
+            return PeerProbe.Skip("Arena.Create() no longer returns Arena<RuntimeArenaPolicy>");
+        return PeerProbe.Of(new PeerEntry<ArenaPeer<TFree>, nint>(
+            TFree.PassesSize ? "sealed FreeSized" : "sealed Free", PeerKind.Project, TFree.PassesSize,
+            $"Arena.Create() defaults held as the sealed Arena<RuntimeArenaPolicy> (direct calls); {Entry<TFree>()}",
+            new ArenaPeer<TFree>(arena), arena.Purge));
+    }
+
+    /// <summary>An <c>[Arena]</c> declaration with the defaults, through its generated facade.</summary>
+    public static PeerProbe Generated<TFree>() where TFree : struct, IFreeMode
+    {
+        var arena = new SpecializedArena();
+        return PeerProbe.Of(new PeerEntry<GeneratedArenaPeer<TFree>, nint>(
+            TFree.PassesSize ? "[Arena] FreeSized" : "[Arena] Free", PeerKind.Project, TFree.PassesSize,
+            $"an [Arena] declaration with the defaults, through the generated facade over Arena<Policy>; {Entry<TFree>()}",
+            new GeneratedArenaPeer<TFree>(arena), arena.Purge));
     }
 }

@@ -15,6 +15,11 @@ public readonly struct ArrayPoolPeer : IPeer<byte[]>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(byte[] block, nuint offset, byte value) => block[offset] = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte Read(byte[] block, nuint offset) => block[offset];
+
+    public void Fill(byte[] block, nuint size, byte value) => block.AsSpan(0, checked((int)size)).Fill(value);
 }
 
 /// <summary><c>new byte[n]</c>: freeing is dropping the reference; the GC does the rest later.</summary>
@@ -28,6 +33,11 @@ public readonly struct GcArrayPeer : IPeer<byte[]>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(byte[] block, nuint offset, byte value) => block[offset] = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte Read(byte[] block, nuint offset) => block[offset];
+
+    public void Fill(byte[] block, nuint size, byte value) => block.AsSpan(0, checked((int)size)).Fill(value);
 }
 
 internal static class ManagedPeers
@@ -35,10 +45,10 @@ internal static class ManagedPeers
     private static readonly string Runtime = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
 
     public static PeerProbe ArrayPool() =>
-        PeerProbe.Of(new PeerEntry<ArrayPoolPeer, byte[]>("ArrayPool", PeerKind.Managed, $"ArrayPool<byte>.Shared, {Runtime}", default, CollectEverything));
+        PeerProbe.Of(new PeerEntry<ArrayPoolPeer, byte[]>("ArrayPool", PeerKind.Managed, false, $"ArrayPool<byte>.Shared, {Runtime}", default, CollectEverything));
 
     public static PeerProbe GcArray() =>
-        PeerProbe.Of(new PeerEntry<GcArrayPeer, byte[]>("new byte[]", PeerKind.Managed, $"new byte[n], {Runtime}", default, CollectEverything));
+        PeerProbe.Of(new PeerEntry<GcArrayPeer, byte[]>("new byte[]", PeerKind.Managed, false, $"new byte[n], {Runtime}", default, CollectEverything));
 
     /// <summary>The managed peers' purge: an aggressive, compacting full collection, which also
     /// trims ArrayPool.Shared and decommits what the GC can.</summary>

@@ -6,11 +6,14 @@ using Allocator.Bench.Harness;
 
 namespace Allocator.Bench.Peers;
 
-/// <summary>jemalloc: malloc and sized free (sdallocx), which is what the project's arena offers too.</summary>
-public readonly unsafe struct JemallocPeer(nint malloc, nint sdallocx) : IPeer<nint>
+/// <summary>jemalloc through <c>malloc</c> and either <c>free</c> or its sized free <c>sdallocx(p, size, 0)</c>.</summary>
+public readonly unsafe struct JemallocPeer<TFree>(nint malloc, nint free, nint sdallocx) : IPeer<nint>
+    where TFree : struct, IFreeMode
 {
     private readonly delegate* unmanaged[SuppressGCTransition]<nuint, void*> _malloc =
         (delegate* unmanaged[SuppressGCTransition]<nuint, void*>)malloc;
+    private readonly delegate* unmanaged[SuppressGCTransition]<void*, void> _free =
+        (delegate* unmanaged[SuppressGCTransition]<void*, void>)free;
     private readonly delegate* unmanaged[SuppressGCTransition]<void*, nuint, int, void> _sdallocx =
         (delegate* unmanaged[SuppressGCTransition]<void*, nuint, int, void>)sdallocx;
 
@@ -18,28 +21,53 @@ public readonly unsafe struct JemallocPeer(nint malloc, nint sdallocx) : IPeer<n
     public nint Allocate(nuint size) => OutOfMemory.Check(_malloc(size), size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Free(nint block, nuint size) => _sdallocx((void*)block, size, 0);
+    public void Free(nint block, nuint size)
+    {
+        if (TFree.PassesSize)
+            _sdallocx((void*)block, size, 0);
+        else
+            _free((void*)block);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(nint block, nuint offset, byte value) => ((byte*)block)[offset] = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte Read(nint block, nuint offset) => ((byte*)block)[offset];
+
+    public void Fill(nint block, nuint size, byte value) => Bytes.Fill(block, size, value);
 }
 
-/// <summary>A C allocator with malloc and a two-argument sized free (mimalloc, tcmalloc).</summary>
-public readonly unsafe struct SizedNativePeer(nint malloc, nint freeSized) : IPeer<nint>
+/// <summary>A C allocator with malloc, free and a two-argument sized free (mimalloc, tcmalloc).</summary>
+public readonly unsafe struct NativePeer<TFree>(nint malloc, nint free, nint freeSized) : IPeer<nint>
+    where TFree : struct, IFreeMode
 {
     private readonly delegate* unmanaged[SuppressGCTransition]<nuint, void*> _malloc =
         (delegate* unmanaged[SuppressGCTransition]<nuint, void*>)malloc;
-    private readonly delegate* unmanaged[SuppressGCTransition]<void*, nuint, void> _free =
+    private readonly delegate* unmanaged[SuppressGCTransition]<void*, void> _free =
+        (delegate* unmanaged[SuppressGCTransition]<void*, void>)free;
+    private readonly delegate* unmanaged[SuppressGCTransition]<void*, nuint, void> _freeSized =
         (delegate* unmanaged[SuppressGCTransition]<void*, nuint, void>)freeSized;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public nint Allocate(nuint size) => OutOfMemory.Check(_malloc(size), size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Free(nint block, nuint size) => _free((void*)block, size);
+    public void Free(nint block, nuint size)
+    {
+        if (TFree.PassesSize)
+            _freeSized((void*)block, size);
+        else
+            _free((void*)block);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(nint block, nuint offset, byte value) => ((byte*)block)[offset] = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte Read(nint block, nuint offset) => ((byte*)block)[offset];
+
+    public void Fill(nint block, nuint size, byte value) => Bytes.Fill(block, size, value);
 }
 
 /// <summary>glibc's malloc as .NET code reaches it: through <see cref="NativeMemory"/>.</summary>
@@ -53,6 +81,11 @@ public readonly unsafe struct GlibcPeer : IPeer<nint>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(nint block, nuint offset, byte value) => ((byte*)block)[offset] = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte Read(nint block, nuint offset) => ((byte*)block)[offset];
+
+    public void Fill(nint block, nuint size, byte value) => Bytes.Fill(block, size, value);
 }
 
 internal static unsafe class OutOfMemory
@@ -76,13 +109,13 @@ internal static unsafe class NativePeers
     // jemalloc's MALLCTL_ARENAS_ALL (jemalloc_macros.h): the arena index that means "every arena".
     private const int MallctlArenasAll = 4096;
 
-    public static PeerProbe Jemalloc()
+    public static PeerProbe Jemalloc<TFree>() where TFree : struct, IFreeMode
     {
         const string lib = "libjemalloc.so.2";
         if (!NativeLibraries.TryLoad(lib, out nint h, out string reason))
             return PeerProbe.Skip(reason + TlsHint(reason));
-        Span<nint> f = stackalloc nint[3];
-        if (!NativeLibraries.TryGetExports(h, lib, ["malloc", "sdallocx", "mallctl"], f, out reason))
+        Span<nint> f = stackalloc nint[4];
+        if (!NativeLibraries.TryGetExports(h, lib, ["malloc", "sdallocx", "mallctl", "free"], f, out reason))
             return PeerProbe.Skip(reason);
         var mallctl = (delegate* unmanaged<byte*, void*, nuint*, void*, nuint, int>)f[2];
 
@@ -101,42 +134,45 @@ internal static unsafe class NativePeers
             Mallctl(mallctl, "thread.tcache.flush");
             Mallctl(mallctl, $"arena.{MallctlArenasAll}.purge");
         }
-        return PeerProbe.Of(new PeerEntry<JemallocPeer, nint>(
-            "jemalloc", PeerKind.Native, $"jemalloc {NativeLibraries.FromUtf8(version)}; malloc + sdallocx",
-            new JemallocPeer(f[0], f[1]), Purge));
+        return PeerProbe.Of(new PeerEntry<JemallocPeer<TFree>, nint>(
+            TFree.PassesSize ? "jemalloc sdallocx" : "jemalloc free", PeerKind.Native, TFree.PassesSize,
+            $"jemalloc {NativeLibraries.FromUtf8(version)}; malloc + {(TFree.PassesSize ? "sdallocx(p, size, 0)" : "free")}",
+            new JemallocPeer<TFree>(f[0], f[3], f[1]), Purge));
     }
 
-    public static PeerProbe Mimalloc()
+    public static PeerProbe Mimalloc<TFree>() where TFree : struct, IFreeMode
     {
         const string lib = "libmimalloc.so.2";
         if (!NativeLibraries.TryLoad(lib, out nint h, out string reason))
             return PeerProbe.Skip(reason);
-        Span<nint> f = stackalloc nint[4];
-        if (!NativeLibraries.TryGetExports(h, lib, ["mi_malloc", "mi_free_size", "mi_collect", "mi_version"], f, out reason))
+        Span<nint> f = stackalloc nint[5];
+        if (!NativeLibraries.TryGetExports(h, lib, ["mi_malloc", "mi_free_size", "mi_collect", "mi_version", "mi_free"], f, out reason))
             return PeerProbe.Skip(reason);
         var collect = (delegate* unmanaged<byte, void>)f[2];
         int v = ((delegate* unmanaged<int>)f[3])();
         // mi_collect(force: true) frees what it can and returns it to the OS.
-        return PeerProbe.Of(new PeerEntry<SizedNativePeer, nint>(
-            "mimalloc", PeerKind.Native, $"mimalloc {v / 100}.{v / 10 % 10}.{v % 10}; mi_malloc + mi_free_size",
-            new SizedNativePeer(f[0], f[1]), () => collect(1)));
+        return PeerProbe.Of(new PeerEntry<NativePeer<TFree>, nint>(
+            TFree.PassesSize ? "mimalloc mi_free_size" : "mimalloc mi_free", PeerKind.Native, TFree.PassesSize,
+            $"mimalloc {v / 100}.{v / 10 % 10}.{v % 10}; mi_malloc + {(TFree.PassesSize ? "mi_free_size" : "mi_free")}",
+            new NativePeer<TFree>(f[0], f[4], f[1]), () => collect(1)));
     }
 
-    public static PeerProbe Tcmalloc()
+    public static PeerProbe Tcmalloc<TFree>() where TFree : struct, IFreeMode
     {
         const string lib = "libtcmalloc_minimal.so.4";
         if (!NativeLibraries.TryLoad(lib, out nint h, out string reason))
             return PeerProbe.Skip(reason + TlsHint(reason));
-        Span<nint> f = stackalloc nint[4];
-        if (!NativeLibraries.TryGetExports(h, lib, ["tc_malloc", "tc_free_sized", "MallocExtension_ReleaseFreeMemory", "tc_version"], f, out reason))
+        Span<nint> f = stackalloc nint[5];
+        if (!NativeLibraries.TryGetExports(h, lib, ["tc_malloc", "tc_free_sized", "MallocExtension_ReleaseFreeMemory", "tc_version", "tc_free"], f, out reason))
             return PeerProbe.Skip(reason);
         var release = (delegate* unmanaged<void>)f[2];
         int major, minor;
         byte* patch;
         byte* version = ((delegate* unmanaged<int*, int*, byte**, byte*>)f[3])(&major, &minor, &patch);
-        return PeerProbe.Of(new PeerEntry<SizedNativePeer, nint>(
-            "tcmalloc", PeerKind.Native, $"{NativeLibraries.FromUtf8(version)} (minimal); tc_malloc + tc_free_sized",
-            new SizedNativePeer(f[0], f[1]), () => release()));
+        return PeerProbe.Of(new PeerEntry<NativePeer<TFree>, nint>(
+            TFree.PassesSize ? "tcmalloc tc_free_sized" : "tcmalloc tc_free", PeerKind.Native, TFree.PassesSize,
+            $"{NativeLibraries.FromUtf8(version)} (minimal); tc_malloc + {(TFree.PassesSize ? "tc_free_sized" : "tc_free")}",
+            new NativePeer<TFree>(f[0], f[4], f[1]), () => release()));
     }
 
     public static PeerProbe Glibc()
@@ -151,7 +187,7 @@ internal static unsafe class NativePeers
         var trim = (delegate* unmanaged<nuint, int>)f[0];
         byte* version = ((delegate* unmanaged<byte*>)f[1])();
         return PeerProbe.Of(new PeerEntry<GlibcPeer, nint>(
-            "glibc", PeerKind.Native, $"glibc {NativeLibraries.FromUtf8(version)}; NativeMemory.Alloc + Free",
+            "glibc free", PeerKind.Native, false, $"glibc {NativeLibraries.FromUtf8(version)}; NativeMemory.Alloc + NativeMemory.Free (malloc + free; this glibc has no sized free)",
             default, () => trim(0)));
     }
 

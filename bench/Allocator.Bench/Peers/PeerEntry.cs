@@ -9,13 +9,17 @@ namespace Allocator.Bench.Peers;
 /// workloads instantiated for its struct type. Only the hot loops are generic; this class is the
 /// one virtual hop per timed run.
 /// </summary>
-public abstract class PeerEntry(string name, PeerKind kind, string description, Action purge)
+public abstract class PeerEntry(string name, PeerKind kind, bool passesSize, string description, Action purge)
 {
     /// <summary>The short name used in tables and charts.</summary>
     public string Name { get; } = name;
 
     /// <summary>Whether this is a native peer, a managed one, or the project's own allocator.</summary>
     public PeerKind Kind { get; } = kind;
+
+    /// <summary>Whether this row frees through the allocator's sized entry point (sdallocx,
+    /// FreeSized, ...) rather than its plain free: the goals compare like with like.</summary>
+    public bool PassesSize { get; } = passesSize;
 
     /// <summary>Library version and entry points, so a reader knows what was measured.</summary>
     public string Description { get; } = description;
@@ -30,11 +34,14 @@ public abstract class PeerEntry(string name, PeerKind kind, string description, 
     public abstract ITimedRun CreateCrossThread(CrossThreadPlan plan);
 
     public abstract MemoryRunResult RunMemory(MemoryPlan plan);
+
+    /// <summary>Runs one ported mimalloc-bench workload once; its wall time in seconds.</summary>
+    public abstract double RunSuite(string workload, Suite.SuiteScale scale);
 }
 
 /// <summary>The workloads compiled for one peer struct.</summary>
-public sealed class PeerEntry<TPeer, TBlock>(string name, PeerKind kind, string description, TPeer peer, Action purge)
-    : PeerEntry(name, kind, description, purge)
+public sealed class PeerEntry<TPeer, TBlock>(string name, PeerKind kind, bool passesSize, string description, TPeer peer, Action purge)
+    : PeerEntry(name, kind, passesSize, description, purge)
     where TPeer : struct, IPeer<TBlock>
 {
     public override ITimedRun CreatePairs(nuint size, int pairs) => new PairsRun<TPeer, TBlock>(peer, size, pairs);
@@ -44,6 +51,8 @@ public sealed class PeerEntry<TPeer, TBlock>(string name, PeerKind kind, string 
     public override ITimedRun CreateCrossThread(CrossThreadPlan plan) => new CrossThreadRun<TPeer, TBlock>(peer, plan);
 
     public override MemoryRunResult RunMemory(MemoryPlan plan) => MemoryRun.Run<TPeer, TBlock>(peer, Purge, plan);
+
+    public override double RunSuite(string workload, Suite.SuiteScale scale) => Suite.SuiteCatalog.Run<TPeer, TBlock>(workload, peer, scale);
 }
 
 /// <summary>The goals compare the project's allocator with native peers in particular.</summary>

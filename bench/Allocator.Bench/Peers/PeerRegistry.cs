@@ -8,22 +8,31 @@ namespace Allocator.Bench.Peers;
 public sealed record PeerDescriptor(string Id, string Name, Func<PeerProbe> Probe);
 
 /// <summary>
-/// Every allocator the harness compares, in report order. This list is the one place a new peer
-/// joins, backed by a struct implementing <see cref="IPeer{TBlock}"/> (see bench/README.md,
-/// "Adding the arena"). The project's arena comes first, twice: called as its sealed type (the
-/// subject of the goals) and through the abstract base, which shows what a virtual call costs.
+/// Every allocator the harness compares, in report order, each through both of its free entry
+/// points where it has two: the unsized free (<c>free</c>, <c>mi_free</c>, <c>tc_free</c>,
+/// <c>Arena.Free</c>) and the sized one (<c>sdallocx</c>, <c>mi_free_size</c>, <c>tc_free_sized</c>,
+/// <c>Arena.FreeSized</c>). The project's arena comes first, in the three forms a user meets:
+/// <c>Arena.Create()</c> held as the abstract <c>Arena</c> (the subject of the goals), the sealed
+/// <c>Arena&lt;RuntimeArenaPolicy&gt;</c>, and a generated <c>[Arena]</c> facade. This list is the one
+/// place a new peer joins (bench/README.md, "Adding a peer").
 /// </summary>
 public static class PeerRegistry
 {
     public static IReadOnlyList<PeerDescriptor> All { get; } =
     [
-        new("arena", "Allocator", ArenaPeers.Typed),
-        new("arena-virtual", "Allocator (virtual)", ArenaPeers.ThroughBase),
-        new("arena-generated", "Allocator (generated)", ArenaPeers.Generated),
-        new("jemalloc", "jemalloc", NativePeers.Jemalloc),
-        new("mimalloc", "mimalloc", NativePeers.Mimalloc),
-        new("tcmalloc", "tcmalloc", NativePeers.Tcmalloc),
-        new("glibc", "glibc", NativePeers.Glibc),
+        new("arena", "Arena.Create Free", ArenaPeers.Created<UnsizedFree>),
+        new("arena-sized", "Arena.Create FreeSized", ArenaPeers.Created<SizedFree>),
+        new("arena-sealed", "sealed Free", ArenaPeers.Sealed<UnsizedFree>),
+        new("arena-sealed-sized", "sealed FreeSized", ArenaPeers.Sealed<SizedFree>),
+        new("arena-generated", "[Arena] Free", ArenaPeers.Generated<UnsizedFree>),
+        new("arena-generated-sized", "[Arena] FreeSized", ArenaPeers.Generated<SizedFree>),
+        new("jemalloc", "jemalloc free", NativePeers.Jemalloc<UnsizedFree>),
+        new("jemalloc-sized", "jemalloc sdallocx", NativePeers.Jemalloc<SizedFree>),
+        new("mimalloc", "mimalloc mi_free", NativePeers.Mimalloc<UnsizedFree>),
+        new("mimalloc-sized", "mimalloc mi_free_size", NativePeers.Mimalloc<SizedFree>),
+        new("tcmalloc", "tcmalloc tc_free", NativePeers.Tcmalloc<UnsizedFree>),
+        new("tcmalloc-sized", "tcmalloc tc_free_sized", NativePeers.Tcmalloc<SizedFree>),
+        new("glibc", "glibc free", NativePeers.Glibc),
         new("arraypool", "ArrayPool", ManagedPeers.ArrayPool),
         new("gcarray", "new byte[]", ManagedPeers.GcArray),
     ];

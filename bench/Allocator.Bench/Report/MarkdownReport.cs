@@ -38,7 +38,10 @@ public static class MarkdownReport
 
         WriteGoals(md, r);
         if (r.Timings.Count > 0)
+        {
+            WriteLikeForLike(md, r);
             WriteTimings(md, r);
+        }
         if (r.Memory.Count > 0 && r.MemoryPlan is { } plan)
             WriteMemory(md, r, plan);
 
@@ -56,7 +59,7 @@ public static class MarkdownReport
 
     private static void WriteGoals(StringBuilder md, RunReport r)
     {
-        md.AppendLine("## Goals (issues 4 and 7)");
+        md.AppendLine("## Goals (issues 4, 7 and 16)");
         md.AppendLine();
         if (r.Subject is not { } subject)
         {
@@ -70,6 +73,37 @@ public static class MarkdownReport
         md.AppendLine("| --- | --- | --- | --- |");
         foreach (GoalCheck g in Goals.Check(r, subject))
             md.AppendLine($"| {g.Issue} | {g.Goal} | {g.Measured} | {(g.Met is null ? "–" : g.Met.Value ? "yes" : "**no**")} |");
+        md.AppendLine();
+    }
+
+    /// <summary>Every arena row against its like: a Free row over the fastest native unsized free,
+    /// a FreeSized row over the fastest native path of either kind.</summary>
+    private static void WriteLikeForLike(StringBuilder md, RunReport r)
+    {
+        PeerEntry[] arenas = r.Peers.Where(p => p.Kind == PeerKind.Project).ToArray();
+        PeerEntry[] natives = r.Peers.Where(p => p.Kind == PeerKind.Native).ToArray();
+        if (arenas.Length == 0 || natives.Length == 0)
+            return;
+        md.AppendLine("## Like for like (ratio; below 1.00 the arena is faster)");
+        md.AppendLine();
+        md.AppendLine("Each arena row over the fastest native row with the same kind of free: a `Free` row over the fastest unsized free (`free`, `mi_free`, `tc_free`), a `FreeSized` row over the fastest native path of either kind (unsized, or `sdallocx`, `mi_free_size`, `tc_free_sized`).");
+        md.AppendLine();
+        Header(md, ["workload", "fastest unsized", "fastest of either"], arenas.Select(a => a.Name).ToArray());
+        foreach (Workload w in r.Workloads)
+        {
+            var row = Row(r, w);
+            var unsized = row.Where(kv => natives.Any(n => n.Name == kv.Key && !n.PassesSize)).OrderBy(kv => kv.Value.Median).FirstOrDefault();
+            var any = row.Where(kv => natives.Any(n => n.Name == kv.Key)).OrderBy(kv => kv.Value.Median).FirstOrDefault();
+            if (unsized.Value is null || any.Value is null)
+                continue;
+            md.Append(Inv($"| {w.Title} | {unsized.Key} {unsized.Value.Median:F1} | {any.Key} {any.Value.Median:F1} |"));
+            foreach (PeerEntry a in arenas)
+            {
+                Stats baseline = a.PassesSize ? any.Value : unsized.Value;
+                md.Append(row.TryGetValue(a.Name, out Stats? s) ? Inv($" {s.Median / baseline.Median:F2} |") : " – |");
+            }
+            md.AppendLine();
+        }
         md.AppendLine();
     }
 
