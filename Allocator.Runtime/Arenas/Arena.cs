@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Threading;
+using Allocator.Threading;
 
 namespace Allocator;
 
@@ -57,7 +58,7 @@ public abstract unsafe class Arena : IDisposable
 
     private protected static void Register(Arena arena)
     {
-        lock (Arenas.ThreadCaches.ListLock) s_live[arena.Index] = arena;
+        using (Arenas.ThreadCaches.ListLock.EnterScope()) s_live[arena.Index] = arena;
         AllocatorMetrics.EnsureCreated();
     }
 
@@ -65,7 +66,7 @@ public abstract unsafe class Arena : IDisposable
     internal static System.Collections.Generic.List<Arena> LiveArenas()
     {
         var list = new System.Collections.Generic.List<Arena>();
-        lock (Arenas.ThreadCaches.ListLock)
+        using (Arenas.ThreadCaches.ListLock.EnterScope())
         {
             foreach (Arena? a in s_live)
             {

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using Allocator.Arenas;
 using Allocator.Extents;
+using Allocator.Threading;
 
 namespace Allocator;
 

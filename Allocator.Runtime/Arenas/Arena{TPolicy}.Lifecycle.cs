@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Threading;
 using Allocator.Arenas;
 using Allocator.Extents;
+using Allocator.Threading;
 
 namespace Allocator;
 
@@ -37,7 +38,7 @@ public sealed unsafe partial class Arena<TPolicy>
     {
         ThrowIfDisposed();
         // A new key makes every thread's cache stale: its contents point into slabs freed below.
-        lock (ThreadCaches.ListLock) _key = NextKey();
+        using (ThreadCaches.ListLock.EnterScope()) _key = NextKey();
         NextGeneration();
         ReleaseEverything();
     }
@@ -45,7 +46,7 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override void Dispose()
     {
-        lock (ThreadCaches.ListLock)
+        using (ThreadCaches.ListLock.EnterScope())
         {
             if (_disposed) return;
             _disposed = true;

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Arenas;
 using Allocator.Extents;
+using Allocator.Threading;
 
 namespace Allocator;
 
@@ -29,7 +30,7 @@ public sealed unsafe partial class Arena<TPolicy>
 
     private ThreadCache* CreateCache()
     {
-        lock (ThreadCaches.ListLock)
+        using (ThreadCaches.ListLock.EnterScope())
         {
             ThrowIfDisposed();
             ThreadCache* tc = ThreadCaches.Peek(_index);

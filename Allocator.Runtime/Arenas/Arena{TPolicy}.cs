@@ -3,6 +3,7 @@ using Allocator.Arenas;
 using Allocator.Extents;
 using Allocator.Os;
 using Allocator.Sizing;
+using Allocator.Threading;
 
 namespace Allocator;
 
@@ -157,7 +158,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         }
         catch
         {
-            lock (ThreadCaches.ListLock) Unregister(this);
+            using (ThreadCaches.ListLock.EnterScope()) Unregister(this);
             _pa.Dispose();
             ArenaIndices.Return(_index);
             throw;

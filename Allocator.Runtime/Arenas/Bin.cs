@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Extents;
 using Allocator.Sizing;
+using Allocator.Threading;
 
 namespace Allocator.Arenas;
 
@@ -17,7 +18,7 @@ namespace Allocator.Arenas;
 /// </summary>
 internal sealed unsafe class Bin
 {
-    private readonly Lock _lock = new();
+    private readonly RankedLock _lock = new(LockRank.Bin);
     private readonly int _sizeIndex;
     private readonly uint _regionSize;
     private readonly int _regionsPerSlab;

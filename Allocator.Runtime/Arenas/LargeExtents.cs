@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using Allocator.Extents;
+using Allocator.Threading;
 
 namespace Allocator.Arenas;
 
@@ -13,7 +14,7 @@ namespace Allocator.Arenas;
 /// </summary>
 internal sealed unsafe class LargeExtents
 {
-    private readonly Lock _lock = new();
+    private readonly RankedLock _lock = new(LockRank.LargeExtents);
     private readonly int _firstIndex;
     private readonly long[] _allocations, _deallocations, _current;
     private EdataList<ActiveLinks> _list;

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
+using Allocator.Threading;
 
 namespace Allocator.Arenas;
 
@@ -84,7 +85,7 @@ internal unsafe struct ThreadCache
 internal static unsafe class ThreadCaches
 {
     /// <summary>Guards every arena's list of caches and orphaning; taken before any bin lock.</summary>
-    public static readonly Lock ListLock = new();
+    public static readonly RankedLock ListLock = new(LockRank.ThreadCacheList);
 
     [ThreadStatic] private static nint[]? t_slots;
     [ThreadStatic] private static ExitFlusher? t_flusher;
@@ -182,7 +183,7 @@ internal static unsafe class ThreadCaches
         {
             nint[]? slots = Slots;
             if (slots == null) return;
-            lock (ListLock)
+            using (ListLock.EnterScope())
             {
                 foreach (nint tc in slots)
                 {

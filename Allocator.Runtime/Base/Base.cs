@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Threading;
 using Allocator.Os;
+using Allocator.Threading;
 
 namespace Allocator.Extents;
 
@@ -21,7 +22,7 @@ public sealed unsafe class Base : IDisposable
 
     private readonly IExtentHooks _hooks;
     private readonly uint _arenaIndex;
-    private readonly Lock _lock = new();
+    private readonly RankedLock _lock = new(LockRank.Base);
     private Block* _blocks;
     private nuint _nextBlockSize = FirstBlockSize;
     private nuint _allocated, _mapped, _resident;
@@ -48,16 +49,16 @@ public sealed unsafe class Base : IDisposable
     }
 
     /// <summary>Bytes handed out, alignment padding excluded.</summary>
-    public nuint Allocated { get { lock (_lock) return _allocated; } }
+    public nuint Allocated { get { using (_lock.EnterScope()) return _allocated; } }
 
     /// <summary>Bytes of blocks mapped from the hooks.</summary>
-    public nuint Mapped { get { lock (_lock) return _mapped; } }
+    public nuint Mapped { get { using (_lock.EnterScope()) return _mapped; } }
 
     /// <summary>Bytes of blocks touched so far (block headers and everything below each cursor, page-rounded).</summary>
-    public nuint Resident { get { lock (_lock) return _resident; } }
+    public nuint Resident { get { using (_lock.EnterScope()) return _resident; } }
 
     /// <summary>How many blocks have been mapped.</summary>
-    public int BlockCount { get { lock (_lock) return _blockCount; } }
+    public int BlockCount { get { using (_lock.EnterScope()) return _blockCount; } }
 
     /// <summary>
     /// Returns <paramref name="size"/> bytes aligned to <paramref name="alignment"/> (a power of two),
@@ -68,7 +69,7 @@ public sealed unsafe class Base : IDisposable
         if (size == 0) throw new ArgumentOutOfRangeException(nameof(size), "A metadata allocation needs at least one byte.");
         if (alignment == 0 || (alignment & (alignment - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "The alignment must be a power of two.");
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             // Best fit over the blocks: the one with the least room that still fits, so the remainders
@@ -149,7 +150,7 @@ public sealed unsafe class Base : IDisposable
     /// <summary>Returns every block to the hooks. Nothing handed out may be used afterwards.</summary>
     public void Dispose()
     {
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             if (_disposed) return;
             _disposed = true;

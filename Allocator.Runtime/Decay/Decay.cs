@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Threading;
+using Allocator.Threading;
 
 namespace Allocator.Extents;
 
@@ -76,7 +77,7 @@ public sealed class Decay
     }
 
     /// <summary>The lock that guards this object (jemalloc's decay mutex, rank CORE: taken before any extent-cache lock).</summary>
-    public Lock Lock { get; } = new();
+    internal RankedLock Lock { get; } = new(LockRank.Decay);
 
     /// <summary>True while a thread purges on this schedule's behalf with <see cref="Lock"/> released; others then skip purging.</summary>
     public bool Purging { get; set; }

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Threading;
+using Allocator.Threading;
 
 namespace Allocator.Extents;
 
@@ -13,7 +14,7 @@ namespace Allocator.Extents;
 public sealed unsafe class EdataCache
 {
     private readonly Base _base;
-    private readonly Lock _lock = new();
+    private readonly RankedLock _lock = new(LockRank.EdataCache);
     private EdataHeap<EsnThenPointer> _free;
     private long _count;
 
@@ -30,7 +31,7 @@ public sealed unsafe class EdataCache
     /// <summary>Takes a struct (contents undefined until initialized), or null when metadata memory ran out.</summary>
     public Edata* Get()
     {
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             Edata* e = _free.First;
             if (e != null)
@@ -47,7 +48,7 @@ public sealed unsafe class EdataCache
     /// <summary>Gives a struct back for reuse.</summary>
     public void Put(Edata* edata)
     {
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             _free.Insert(edata);
             _count++;

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Threading;
+using Allocator.Threading;
 
 namespace Allocator.Extents;
 
@@ -13,13 +14,13 @@ public static class ArenaIndices
 {
     private const int Capacity = (int)Edata.NoArena;
     private static readonly ulong[] s_used = new ulong[(Capacity + 63) / 64];
-    private static readonly Lock s_lock = new();
+    private static readonly RankedLock s_lock = new(LockRank.ArenaIndices);
 
     /// <summary>Takes the lowest free index.</summary>
     /// <exception cref="InvalidOperationException">All 4095 indices are in use.</exception>
     public static uint Rent()
     {
-        lock (s_lock)
+        using (s_lock.EnterScope())
         {
             for (int w = 0; w < s_used.Length; w++)
             {
@@ -39,7 +40,7 @@ public static class ArenaIndices
     public static void Return(uint index)
     {
         if (index >= Capacity) throw new ArgumentOutOfRangeException(nameof(index), index, "Not an arena index.");
-        lock (s_lock)
+        using (s_lock.EnterScope())
         {
             ulong bit = 1UL << (int)(index & 63);
             if ((s_used[index >> 6] & bit) == 0) throw new InvalidOperationException($"Arena index {index} is not in use.");

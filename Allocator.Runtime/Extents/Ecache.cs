@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Threading;
 using Allocator.Sizing;
+using Allocator.Threading;
 
 namespace Allocator.Extents;
 
@@ -12,7 +13,7 @@ namespace Allocator.Extents;
 [EditorBrowsable(EditorBrowsableState.Advanced)]
 public sealed class Ecache
 {
-    private readonly Lock _lock = new();
+    private readonly RankedLock _lock = new(LockRank.Ecache);
     private long _acquisitions;
 
     /// <summary>Creates an empty cache for <paramref name="state"/>.</summary>
@@ -43,9 +44,9 @@ public sealed class Ecache
     public long LockAcquisitions => Volatile.Read(ref _acquisitions);
 
     /// <summary>Takes the lock; dispose the scope to release it.</summary>
-    public Lock.Scope Enter()
+    internal RankedLock.Scope Enter()
     {
-        Lock.Scope scope = _lock.EnterScope();
+        RankedLock.Scope scope = _lock.EnterScope();
         _acquisitions++;
         return scope;
     }

@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Threading;
 using Allocator.Os;
 using Allocator.Sizing;
+using Allocator.Threading;
 
 namespace Allocator.Extents;
 
@@ -97,7 +98,7 @@ public sealed unsafe class ExtentContext
     public Ecache Retained { get; }
 
     /// <summary>Taken across retained recycle and grow; ranks above the ecache locks (taken first).</summary>
-    public Lock GrowLock { get; } = new();
+    internal RankedLock GrowLock { get; } = new(LockRank.Grow);
 
     /// <summary>Growth of retained address space.</summary>
     public ExpGrow Grow { get; }

@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading;
+using Allocator.Threading;
 
 namespace Allocator.Extents;
 
@@ -24,7 +25,7 @@ public sealed unsafe class SanBump
     /// <summary>The size of a region, unless one allocation needs more.</summary>
     public const nuint RegionSize = 4 << 20;
 
-    private readonly Lock _lock = new();
+    private readonly RankedLock _lock = new(LockRank.Grow);
     private Edata* _current;
 
     /// <summary>Whether a bump allocator can work for <paramref name="ctx"/> (retain on, default hooks).</summary>

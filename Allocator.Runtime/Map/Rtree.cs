@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Os;
+using Allocator.Threading;
 
 namespace Allocator.Extents;
 
@@ -20,7 +21,7 @@ public sealed unsafe class Rtree : IDisposable
 
     private readonly Base _base;
     private readonly bool _ownsBase;
-    private readonly Lock _initLock = new();
+    private readonly RankedLock _initLock = new(LockRank.RtreeInit);
     private readonly int _lgPage, _leafBits, _rootBits;
     private readonly ulong** _root;
 
@@ -154,7 +155,7 @@ public sealed unsafe class Rtree : IDisposable
 
     private ulong* CreateLeaf(ulong rootIndex)
     {
-        lock (_initLock)
+        using (_initLock.EnterScope())
         {
             ulong* leaf = _root[rootIndex];
             if (leaf != null) return leaf;

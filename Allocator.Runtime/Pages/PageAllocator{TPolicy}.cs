@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Threading;
 using Allocator.Os;
 using Allocator.Sizing;
+using Allocator.Threading;
 
 namespace Allocator.Extents;
 
@@ -26,6 +27,7 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
 {
     private readonly nuint _page;
     private long _activePages;
+    private readonly RankedLock _purgerLock = new(LockRank.PurgerControl);
     private BackgroundPurger? _purger;
     private bool _destroyed;
 
@@ -148,7 +150,7 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     /// </summary>
     public void StartBackgroundPurge()
     {
-        lock (Context)
+        using (_purgerLock.EnterScope())
         {
             ObjectDisposedException.ThrowIf(_destroyed, this);
             _purger ??= new BackgroundPurger(Classic, $"Allocator purge (arena {Context.ArenaIndex})");
@@ -192,7 +194,7 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     /// </summary>
     public void Dispose()
     {
-        lock (Context)
+        using (_purgerLock.EnterScope())
         {
             if (_destroyed) return;
             _destroyed = true;

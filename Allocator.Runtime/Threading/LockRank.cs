@@ -1,0 +1,43 @@
+namespace Allocator.Threading;
+
+/// <summary>
+/// The rank of every lock in the runtime, outermost first: a thread holding a lock only takes
+/// locks of a higher rank. <see cref="RankedLock"/> checks it in Debug builds (and with
+/// <c>-p:AllocatorWitness=true</c>). docs/architecture.md lists the same order, and a test checks
+/// the two against each other.
+/// </summary>
+internal enum LockRank
+{
+    /// <summary>The process-wide lists of thread caches and the live-arena table.</summary>
+    ThreadCacheList = 1,
+
+    /// <summary>A decay schedule (dirty or muzzy); dropped while purging.</summary>
+    Decay,
+
+    /// <summary>Retained growth (<c>ExtentContext.GrowLock</c>) or the guarded bump region; never both.</summary>
+    Grow,
+
+    /// <summary>An extent cache (dirty, muzzy or retained); never two at once.</summary>
+    Ecache,
+
+    /// <summary>The cache of free edata structs.</summary>
+    EdataCache,
+
+    /// <summary>The radix tree's leaf creation.</summary>
+    RtreeInit,
+
+    /// <summary>A metadata allocator.</summary>
+    Base,
+
+    /// <summary>An arena's list of live large extents and their counters.</summary>
+    LargeExtents,
+
+    /// <summary>A bin's slabs and counters; dropped before calling the page allocator.</summary>
+    Bin,
+
+    /// <summary>Starting and stopping a shard's background purger.</summary>
+    PurgerControl,
+
+    /// <summary>The table of arena indices.</summary>
+    ArenaIndices,
+}
