@@ -62,8 +62,14 @@ public sealed record ArenaOptions
     /// <summary>The clock decay reads; null for the system clock.</summary>
     public TimeProvider? TimeProvider { get; init; }
 
-    /// <summary>Purge on a background thread of the arena's own instead of on allocating threads. Default false.</summary>
-    public bool BackgroundPurge { get; init; }
+    /// <summary>
+    /// Whether the process's <see cref="Extents.BackgroundPurger"/> purges this arena, so that
+    /// freed pages go back to the OS on time although no thread calls the arena. Null (the
+    /// default) means yes when <see cref="Extents.BackgroundPurger.Enabled"/> is set and decay
+    /// reads the system clock, no with a custom <see cref="TimeProvider"/> (whose time the purger's
+    /// sleeps would not follow); true or false decides explicitly.
+    /// </summary>
+    public bool? BackgroundPurge { get; init; }
 
     /// <summary>A private address map instead of the process-wide one (tests that account for every mapping).</summary>
     internal ExtentMap? Map { get; init; }

@@ -23,6 +23,8 @@ public sealed unsafe partial class Arena<TPolicy>
         // The finalizer of a dead thread flushes its cache under this lock: hold it, so such a flush
         // cannot change the arena between collecting its extents and checking them.
         using var quiet = ThreadCaches.ListLock.EnterScope();
+        // And no background pass may move pages between states while they are counted.
+        using var noPurge = BackgroundPurger.HoldOffPasses();
         var active = new List<nint>();
         foreach (Bin bin in _bins) bin.Validate(_index, active);
         _large.Validate(active);

@@ -132,7 +132,8 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         // 6. Live: a key for the thread caches, the process-wide table, the background purger.
         _key = NextKey();
         Register(this);
-        if (options.BackgroundPurge) StartBackgroundPurge();
+        bool systemClock = options.TimeProvider is null || options.TimeProvider == TimeProvider.System;
+        if (options.BackgroundPurge ?? (BackgroundPurger.Enabled && systemClock)) StartBackgroundPurge();
     }
 
     /// <inheritdoc/>

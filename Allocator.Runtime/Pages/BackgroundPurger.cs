@@ -1,57 +1,135 @@
 using System;
-using System.ComponentModel;
+using System.Collections.Generic;
 using System.Threading;
+using Allocator.Threading;
 
 namespace Allocator.Extents;
 
 /// <summary>
-/// A thread of its own that sleeps until the decay schedule says pages are due, then purges them
-/// (jemalloc's background thread, one per shard). Started only on request.
+/// The process's one background purger (jemalloc's background thread): a thread that serves every
+/// arena whose shard registered with it, sleeps until the nearest decay deadline among them (at
+/// most a second), wakes early when an arena's dirty pages jump, and purges what is due, so freed
+/// memory goes back to the OS although no application thread calls the allocator. The thread
+/// starts with the first registered shard and ends with the last.
 /// </summary>
-[EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed class BackgroundPurger : IDisposable
+public static class BackgroundPurger
 {
-    // With nothing scheduled, look again this often: new dirty pages do not signal the purger.
-    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
+    /// <summary>Dirty pages gained since the last pass above which an arena's tick wakes the purger early.</summary>
+    public const long WakeThresholdPages = 1024;
 
-    private readonly IPageAllocatorBackend _backend;
-    private readonly AutoResetEvent _wake = new(false);
-    private readonly Thread _thread;
-    private volatile bool _stopping;
-    private long _passes;
+    // With nothing scheduled, look again this often: a shard's first dirty pages do not always wake it.
+    private static readonly TimeSpan s_idlePoll = TimeSpan.FromSeconds(1);
 
-    internal BackgroundPurger(IPageAllocatorBackend backend, string name)
+    // Held across a whole pass, so a shard that unregisters (in its Dispose) waits for the pass
+    // to finish with it before its memory goes.
+    private static readonly RankedLock s_lock = new(LockRank.BackgroundPurge);
+    private static readonly List<Registration> s_shards = [];
+    private static readonly AutoResetEvent s_wake = new(false);
+    private static Thread? s_thread;
+    private static long s_passes;
+    private static volatile bool s_enabled = Environment.GetEnvironmentVariable("ALLOCATOR_BACKGROUND_PURGE") != "0";
+
+    /// <summary>
+    /// Whether arenas created from now on register with the purger (default true; the environment
+    /// variable <c>ALLOCATOR_BACKGROUND_PURGE=0</c> turns it off at start). Arenas already
+    /// registered stay registered.
+    /// </summary>
+    public static bool Enabled
     {
-        _backend = backend;
-        _thread = new Thread(Run) { IsBackground = true, Name = name };
-        _thread.Start();
+        get => s_enabled;
+        set => s_enabled = value;
     }
 
-    /// <summary>How many decay passes have run.</summary>
-    public long Passes => Interlocked.Read(ref _passes);
+    /// <summary>Whether the purger thread is running now.</summary>
+    public static bool IsRunning => Volatile.Read(ref s_thread) != null;
 
-    /// <summary>Runs a pass now instead of at the next deadline (tests that move a fake clock use it).</summary>
-    public void Wake() => _wake.Set();
+    /// <summary>How many passes the purger has run since the process started.</summary>
+    public static long Passes => Interlocked.Read(ref s_passes);
 
-    private void Run()
+    /// <summary>How many shards are registered now.</summary>
+    public static int Count
     {
-        while (!_stopping)
+        get
         {
-            long ns = _backend.TimeUntilDeferredWork();
-            TimeSpan wait = ns >= (long)IdlePoll.TotalMilliseconds * 1_000_000 ? IdlePoll : TimeSpan.FromTicks(Math.Max(1, ns / 100));
-            _wake.WaitOne(wait);
-            if (_stopping) break;
-            _backend.DoDeferredWork();
-            Interlocked.Increment(ref _passes);
+            using (s_lock.EnterScope()) return s_shards.Count;
         }
     }
 
-    /// <summary>Stops the thread and waits for it.</summary>
-    public void Dispose()
+    /// <summary>Runs a pass now instead of at the next deadline (tests that move a fake clock use it).</summary>
+    public static void Wake() => s_wake.Set();
+
+    /// <summary>Keeps every pass out until disposed (a consistency check must not race one).</summary>
+    internal static RankedLock.Scope HoldOffPasses() => s_lock.EnterScope();
+
+    internal static Registration Register(IPageAllocatorBackend backend, Func<long> dirtyPages)
     {
-        _stopping = true;
-        _wake.Set();
-        _thread.Join();
-        _wake.Dispose();
+        var registration = new Registration(backend, dirtyPages);
+        using (s_lock.EnterScope())
+        {
+            s_shards.Add(registration);
+            if (s_thread == null)
+            {
+                s_thread = new Thread(Run) { IsBackground = true, Name = "Allocator background purge" };
+                s_thread.Start();
+            }
+        }
+
+        return registration;
+    }
+
+    internal static void Unregister(Registration registration)
+    {
+        using (s_lock.EnterScope()) s_shards.Remove(registration);
+        s_wake.Set();
+    }
+
+    private static void Run()
+    {
+        while (true)
+        {
+            TimeSpan wait = s_idlePoll;
+            using (s_lock.EnterScope())
+            {
+                if (s_shards.Count == 0)
+                {
+                    s_thread = null;
+                    return;
+                }
+
+                foreach (Registration r in s_shards)
+                {
+                    long ns = r.Backend.TimeUntilDeferredWork();
+                    if (ns < wait.Ticks * 100) wait = TimeSpan.FromTicks(Math.Max(1, ns / 100));
+                }
+            }
+
+            s_wake.WaitOne(wait);
+            using (s_lock.EnterScope())
+            {
+                foreach (Registration r in s_shards)
+                {
+                    r.Backend.DoDeferredWork();
+                    r.DirtyAtLastPass = r.DirtyPages();
+                }
+            }
+
+            Interlocked.Increment(ref s_passes);
+        }
+    }
+
+    /// <summary>One shard served by the purger.</summary>
+    internal sealed class Registration(IPageAllocatorBackend backend, Func<long> dirtyPages)
+    {
+        public IPageAllocatorBackend Backend { get; } = backend;
+
+        public Func<long> DirtyPages { get; } = dirtyPages;
+
+        public long DirtyAtLastPass;
+
+        /// <summary>An allocation tick of the shard: wake the purger if dirty pages grew past the threshold since its last pass.</summary>
+        public void OnTick()
+        {
+            if (DirtyPages() - Volatile.Read(ref DirtyAtLastPass) > WakeThresholdPages) s_wake.Set();
+        }
     }
 }

@@ -28,7 +28,7 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     private readonly nuint _page;
     private long _activePages;
     private readonly RankedLock _purgerLock = new(LockRank.PurgerControl);
-    private BackgroundPurger? _purger;
+    private BackgroundPurger.Registration? _backgroundPurge;
     private bool _destroyed;
 
     /// <summary>Creates a shard for arena <paramref name="arenaIndex"/>.</summary>
@@ -134,9 +134,23 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
         Classic.Free(e);
     }
 
-    /// <summary>One decay pass, as an allocation tick runs it (purges only if an epoch advanced, and not while a background purger runs).</summary>
-    public void DecayTick() =>
-        Classic.Decay(_purger is null ? DecayEagerness.OnEpochAdvance : DecayEagerness.Never);
+    /// <summary>
+    /// One decay pass, as an allocation tick runs it: purges only if an epoch advanced, and not at
+    /// all while the background purger serves the shard (the tick then only advances the epoch and
+    /// wakes the purger early when dirty pages jumped).
+    /// </summary>
+    public void DecayTick()
+    {
+        BackgroundPurger.Registration? background = _backgroundPurge;
+        if (background is null)
+        {
+            Classic.Decay(DecayEagerness.OnEpochAdvance);
+            return;
+        }
+
+        Classic.Decay(DecayEagerness.Never);
+        background.OnTick();
+    }
 
     /// <summary>Purges every dirty and muzzy page now.</summary>
     public void PurgeAll() => Classic.PurgeAll();
@@ -145,20 +159,22 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     public void SetDecayMs(ExtentState state, long decayMs) => Classic.SetDecayMs(state, decayMs);
 
     /// <summary>
-    /// Starts a thread of this shard's own that purges on the decay schedule, so application threads
-    /// never purge. Idempotent.
+    /// Hands this shard's decay to the process's <see cref="Extents.BackgroundPurger"/>, so that
+    /// application threads never purge and freed pages go back although nobody calls the arena.
+    /// Idempotent.
     /// </summary>
     public void StartBackgroundPurge()
     {
         using (_purgerLock.EnterScope())
         {
             ObjectDisposedException.ThrowIf(_destroyed, this);
-            _purger ??= new BackgroundPurger(Classic, $"Allocator purge (arena {Context.ArenaIndex})");
+            ExtentContext ctx = Context;
+            _backgroundPurge ??= Extents.BackgroundPurger.Register(Classic, () => (long)ctx.Dirty.Npages);
         }
     }
 
-    /// <summary>The background purger, if started.</summary>
-    public BackgroundPurger? BackgroundPurger => _purger;
+    /// <summary>Whether the process's background purger serves this shard.</summary>
+    public bool IsBackgroundPurged => _backgroundPurge is not null;
 
     /// <summary>A snapshot of the figures.</summary>
     public PageAllocatorStats GetStats()
@@ -194,13 +210,17 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     /// </summary>
     public void Dispose()
     {
+        BackgroundPurger.Registration? background;
         using (_purgerLock.EnterScope())
         {
             if (_destroyed) return;
             _destroyed = true;
+            background = _backgroundPurge;
+            _backgroundPurge = null;
         }
 
-        _purger?.Dispose();
+        // Waits for a pass that is purging this shard to finish.
+        if (background is not null) Extents.BackgroundPurger.Unregister(background);
         Classic.Destroy();
         Base.Dispose();
     }

@@ -11,6 +11,12 @@ internal enum LockRank
     /// <summary>The process-wide lists of thread caches and the live-arena table.</summary>
     ThreadCacheList = 1,
 
+    /// <summary>Registering a shard with the background purger, and taking it off at dispose.</summary>
+    PurgerControl,
+
+    /// <summary>The process-wide background purger's list of shards; held across each pass.</summary>
+    BackgroundPurge,
+
     /// <summary>A decay schedule (dirty or muzzy); dropped while purging.</summary>
     Decay,
 
@@ -34,9 +40,6 @@ internal enum LockRank
 
     /// <summary>A bin's slabs and counters; dropped before calling the page allocator.</summary>
     Bin,
-
-    /// <summary>Starting and stopping a shard's background purger.</summary>
-    PurgerControl,
 
     /// <summary>The table of arena indices.</summary>
     ArenaIndices,

@@ -24,8 +24,8 @@ public class LockOrderTests
         using (bin.EnterScope())
         {
             var e = Assert.Throws<InvalidOperationException>(() => ecache.Enter());
-            Assert.Contains("Ecache lock (rank 4)", e.Message);
-            Assert.Contains("Bin lock (rank 9)", e.Message);
+            Assert.Contains($"Ecache lock (rank {(int)LockRank.Ecache})", e.Message);
+            Assert.Contains($"Bin lock (rank {(int)LockRank.Bin})", e.Message);
             Assert.False(ecache.IsHeldByCurrentThread);
         }
 
