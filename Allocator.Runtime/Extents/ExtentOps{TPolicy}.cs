@@ -431,19 +431,19 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         ecache.SetFor(ExtentPolicy<TPolicy>.IsGuarded(e)).Insert(e);
     }
 
-    /// <summary>Commits an active extent if it is not, then zeroes it when asked and it may hold old bytes; false, with nothing changed, when the commit fails.</summary>
-    internal static bool CommitZero(ExtentContext ctx, Edata* e, bool zero)
+    /// <summary>
+    /// Commits an active extent if it is not, then zeroes it when asked and it may hold old bytes;
+    /// false, with nothing changed, when the commit fails. Only <paramref name="fresh"/> extents (cut
+    /// from a mapping made by this very request, never handed out) are trusted by their zeroed flag:
+    /// a recycled one is written with zeros, whatever its flag or an earlier purge says.
+    /// </summary>
+    internal static bool CommitZero(ExtentContext ctx, Edata* e, bool zero, bool fresh = false)
     {
         if (!e->IsCommitted && !CommitWrapper(ctx, e, 0, e->Size)) return false;
-        if (zero && !e->IsZeroed) Zero(ctx, e);
+        // Under concurrency, recycled large blocks came back holding another block's bytes although
+        // their flag or a purge vouched for them (issue 20); written zeros cannot be wrong.
+        if (zero && !(fresh && e->IsZeroed)) System.Runtime.InteropServices.NativeMemory.Clear(e->Address, e->Size);
         return true;
-    }
-
-    // A forced purge zeroes whole pages without touching them; fall back to writing zeros.
-    private static void Zero(ExtentContext ctx, Edata* e)
-    {
-        if (!ExtentPolicy<TPolicy>.HooksAreDefault(ctx) || !ctx.Hooks.PurgeForced(e->Base, e->Size, 0, e->Size, ctx.ArenaIndex))
-            System.Runtime.InteropServices.NativeMemory.Clear(e->Address, e->Size);
     }
 
     private static Edata* AllocRetained(ExtentContext ctx, Edata* expand, nuint size, nuint alignment, bool zero, bool guarded)
@@ -496,7 +496,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
 
         if (lead != null) Record(ctx, ctx.Retained, lead);
         if (trail != null) Record(ctx, ctx.Retained, trail);
-        if (!CommitZero(ctx, e, zero))
+        if (!CommitZero(ctx, e, zero, fresh: true))
         {
             Record(ctx, ctx.Retained, e);
             return null;

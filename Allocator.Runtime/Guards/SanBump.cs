@@ -96,7 +96,7 @@ public sealed unsafe class SanBump
             return null;
         }
 
-        if (!ExtentOps<RuntimeExtentPolicy>.CommitZero(ctx, e, zero))
+        if (!ExtentOps<RuntimeExtentPolicy>.CommitZero(ctx, e, zero, fresh: true))
         {
             // Guarded: it waits in the retained cache's guarded set for a request of its size.
             ExtentOps<RuntimeExtentPolicy>.Record(ctx, ctx.Retained, e);
