@@ -12,7 +12,8 @@ namespace Allocator.Generators;
 
 /// <summary>
 /// Emits, for each valid <c>[Arena]</c> partial class, a nested <c>Policy</c> struct of literal
-/// constants and size-class tables, and the typed facade over <c>Arena&lt;Policy&gt;</c>. Invalid
+/// constants and size-class tables, the typed facade over <c>Arena&lt;Policy&gt;</c> and, where the
+/// compilation allows unsafe code, a nested <c>Native</c> class of C entry points. Invalid
 /// declarations produce nothing; the analyzers report them.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
@@ -32,14 +33,19 @@ public sealed class ArenaGenerator : IIncrementalGenerator
             .Select(static (spec, _) => spec!)
             .WithTrackingName(TrackingNames.Spec);
 
-        // Only the pointer members of the facade need unsafe code; a project without it still gets
-        // the policy and the safe members. A bool is equatable, so unrelated edits stay cached.
+        // Only the pointer members of the facade and the Native class need unsafe code; a project
+        // without it still gets the policy and the safe members. A bool is equatable, so unrelated
+        // edits stay cached.
         var allowUnsafe = context.CompilationProvider
             .Select(static (c, _) => c.Options is CSharpCompilationOptions { AllowUnsafe: true })
             .WithTrackingName(TrackingNames.AllowUnsafe);
 
-        context.RegisterSourceOutput(specs.Combine(allowUnsafe), static (spc, pair) =>
-            spc.AddSource(pair.Left.HintName, SourceText.From(PolicyEmitter.Emit(pair.Left, pair.Right), Encoding.UTF8)));
+        var models = specs.Combine(allowUnsafe)
+            .Select(static (pair, _) => pair.Left with { AllowUnsafe = pair.Right })
+            .WithTrackingName(TrackingNames.Model);
+
+        context.RegisterSourceOutput(models, static (spc, spec) =>
+            spc.AddSource(spec.HintName, SourceText.From(PolicyEmitter.Emit(spec), Encoding.UTF8)));
     }
 
     private static ArenaSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)

@@ -11,4 +11,7 @@ public static class TrackingNames
 
     /// <summary>Whether the compilation allows unsafe code (the facade's pointer members need it).</summary>
     public const string AllowUnsafe = nameof(AllowUnsafe);
+
+    /// <summary>The valid declarations with the unsafe flag folded in: what the emitter reads.</summary>
+    public const string Model = "ArenaModel";
 }

@@ -10,13 +10,18 @@ namespace Allocator.Generators.Model;
 /// <param name="TypeName">The declared class's name.</param>
 /// <param name="Settings">Every knob, defaults filled in.</param>
 /// <param name="HooksTypeName">The fully qualified (global::) hooks type, or null for the OS hooks.</param>
+/// <param name="AllowUnsafe">
+/// Whether the compilation allows unsafe code (the pointer members and the <c>Native</c> class need
+/// it); taken from the compilation options, so it is false until the pipeline combines them in.
+/// </param>
 internal sealed record ArenaSpec(
     string HintName,
     string? Namespace,
     EquatableArray<ContainingTypeSpec> ContainingTypes,
     string TypeName,
     ArenaSettings Settings,
-    string? HooksTypeName);
+    string? HooksTypeName,
+    bool AllowUnsafe = false);
 
 /// <summary>
 /// One enclosing type: the modifiers every partial part must repeat ("readonly ref " or empty),

@@ -71,6 +71,86 @@ public sealed class GeneratedArenaTests
         Allocate_free_reset_stats_and_destroy_through_the_generated_policy(nameof(ValidDeclarations.GuardsOff), "Demo.UnguardedArena");
     }
 
+    [Theory]
+    [InlineData(nameof(ValidDeclarations.Defaults), "Demo.RequestArena")]
+    [InlineData(nameof(ValidDeclarations.GuardsOn), "Demo.GuardedArena")]
+    public void Native_entry_points_called_through_unmanaged_function_pointers_use_the_shared_arena(string name, string arenaType)
+    {
+        // Called as C code would call them: through unmanaged function pointers, nothing managed in between.
+        var workload = $$"""
+            internal static unsafe class Workload
+            {
+                public static long[] Run()
+                {
+                    delegate* unmanaged<nuint, void*> malloc = &global::{{arenaType}}.Native.Malloc;
+                    delegate* unmanaged<nuint, nuint, void*> calloc = &global::{{arenaType}}.Native.Calloc;
+                    delegate* unmanaged<void*, nuint, void*> realloc = &global::{{arenaType}}.Native.Realloc;
+                    delegate* unmanaged<void*, void> free = &global::{{arenaType}}.Native.Free;
+                    delegate* unmanaged<void*, nuint> usableSize = &global::{{arenaType}}.Native.UsableSize;
+                    delegate* unmanaged<nuint, nuint, void*> alignedAlloc = &global::{{arenaType}}.Native.AlignedAlloc;
+                    var shared = global::{{arenaType}}.Shared;
+
+                    byte* block = (byte*)malloc(300);
+                    long usable = (long)usableSize(block);
+                    long sharedUsable = (long)shared.UsableSize(block);
+                    long allocatedWhileLive = shared.GetStats().Allocated;
+                    for (int i = 0; i < 300; i++) block[i] = (byte)i;
+                    block = (byte*)realloc(block, 50_000);
+                    long kept = 1;
+                    for (int i = 0; i < 300; i++) if (block[i] != (byte)i) kept = 0;
+                    long grownUsable = (long)usableSize(block);
+
+                    // A freed block of the same class comes back dirty from the thread cache; calloc must zero it.
+                    byte* dirty = (byte*)malloc(1000);
+                    for (int i = 0; i < 1000; i++) dirty[i] = 0xAB;
+                    free(dirty);
+                    byte* zeroed = (byte*)calloc(10, 100);
+                    long nonZero = 0;
+                    for (int i = 0; i < 1000; i++) if (zeroed[i] != 0) nonZero++;
+                    long overflowIsNull = calloc(nuint.MaxValue / 2, 4) == null ? 1 : 0;
+
+                    byte* aligned = (byte*)alignedAlloc(4096, 100);
+                    long alignment = (long)((nuint)aligned & 4095);
+                    long badAlignmentIsNull = alignedAlloc(48, 100) == null ? 1 : 0;
+
+                    free(null);
+                    byte* fromNull = (byte*)realloc(null, 64);
+                    long nullSize = (long)usableSize(null);
+
+                    free(block);
+                    free(zeroed);
+                    free(aligned);
+                    free(fromNull);
+                    shared.Purge();
+                    long allocatedAfter = shared.GetStats().Allocated;
+                    shared.Validate();
+                    return new[] { usable, sharedUsable, allocatedWhileLive, kept, grownUsable, nonZero, overflowIsNull, alignment, badAlignmentIsNull, fromNull == null ? 0 : 1, nullSize, allocatedAfter };
+                }
+            }
+            """;
+        var (result, output) = GeneratorHarness.Run(ValidDeclarations.All[name], workload);
+        Assert.Single(result.GeneratedSources);
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        Assert.True(emitted.Success, TestCompilation.Describe(emitted.Diagnostics));
+
+        var values = (long[])Assembly.Load(image.ToArray()).GetType("Workload", throwOnError: true)!
+            .GetMethod("Run")!.Invoke(null, null)!;
+
+        Assert.True(values[0] >= 300, $"usable size {values[0]}");
+        Assert.Equal(values[0], values[1]);
+        Assert.True(values[2] >= 300, $"the shared arena's allocated bytes while a block is live: {values[2]}");
+        Assert.Equal(1, values[3]);
+        Assert.True(values[4] >= 50_000, $"usable size after realloc {values[4]}");
+        Assert.Equal(0, values[5]);
+        Assert.Equal(1, values[6]);
+        Assert.Equal(0, values[7]);
+        Assert.Equal(1, values[8]);
+        Assert.Equal(1, values[9]);
+        Assert.Equal(0, values[10]);
+        Assert.Equal(0, values[11]);
+    }
+
     [Fact]
     public void A_project_without_unsafe_code_gets_the_safe_members_only_and_compiles()
     {

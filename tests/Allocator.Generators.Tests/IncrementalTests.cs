@@ -67,11 +67,27 @@ public sealed class IncrementalTests
     }
 
     [Fact]
+    public void Turning_unsafe_code_off_regenerates_without_the_native_class()
+    {
+        var compilation = TestCompilation.Create(ValidDeclarations.Defaults);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        Assert.Contains("public static unsafe class Native", driver.GetRunResult().GeneratedTrees.Single().ToString(), StringComparison.Ordinal);
+
+        var result = driver.RunGenerators(compilation.WithOptions(compilation.Options.WithAllowUnsafe(false))).GetRunResult().Results.Single();
+
+        Assert.All(result.TrackedSteps[TrackingNames.Spec].SelectMany(static s => s.Outputs), static o => Assert.Contains(o.Reason, Reused));
+        var model = Assert.Single(result.TrackedSteps[TrackingNames.Model].SelectMany(static s => s.Outputs));
+        Assert.Equal(IncrementalStepRunReason.Modified, model.Reason);
+        Assert.False(((generator::Allocator.Generators.Model.ArenaSpec)model.Value).AllowUnsafe);
+        Assert.DoesNotContain("class Native", result.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Step_outputs_hold_no_compilation_state()
     {
         var result = GeneratorHarness.Run(ValidDeclarations.Defaults, ValidDeclarations.CustomHooks, ValidDeclarations.Nested).Result;
 
-        foreach (var step in result.TrackedSteps.Where(static s => s.Key is TrackingNames.Transform or TrackingNames.Spec))
+        foreach (var step in result.TrackedSteps.Where(static s => s.Key is TrackingNames.Transform or TrackingNames.Spec or TrackingNames.Model))
         {
             foreach (var output in step.Value.SelectMany(static s => s.Outputs))
             {

@@ -244,5 +244,43 @@ namespace Demo
 
         /// <summary>Releases every mapping, guard page and metadata block.</summary>
         public void Dispose() => _core.Dispose();
+
+        /// <summary>
+        /// malloc's family as C entry points over <see cref="UnguardedArena.Shared"/>, for native libraries that take
+        /// allocator callbacks: pass <c>&amp;UnguardedArena.Native.Malloc</c> as a <c>delegate* unmanaged&lt;nuint, void*&gt;</c>.
+        /// </summary>
+        /// <remarks>
+        /// C semantics, as <see cref="global::Allocator.CAllocator"/>: null on failure and never an exception across
+        /// the boundary, <c>Free(null)</c> does nothing, <c>Realloc(null, n)</c> allocates, and a pointer the arena
+        /// does not own ends the process with a message naming the address. The first call creates
+        /// <see cref="UnguardedArena.Shared"/>; if that fails (a policy this machine cannot run) the process ends with the reason.
+        /// </remarks>
+        [global::System.CodeDom.Compiler.GeneratedCode("Allocator.Generators", "1.0.0.0")]
+        public static unsafe class Native
+        {
+            /// <summary>malloc: <paramref name="size"/> bytes (at least 1), or null.</summary>
+            [global::System.Runtime.InteropServices.UnmanagedCallersOnly]
+            public static void* Malloc(nuint size) => global::Allocator.CAllocator.Malloc(Shared.Core, size);
+
+            /// <summary>calloc: <paramref name="count"/> × <paramref name="size"/> bytes that read as zero, or null (also when the product overflows).</summary>
+            [global::System.Runtime.InteropServices.UnmanagedCallersOnly]
+            public static void* Calloc(nuint count, nuint size) => global::Allocator.CAllocator.Calloc(Shared.Core, count, size);
+
+            /// <summary>realloc: the block resized (moved if need be), or null with the block unchanged; a null <paramref name="pointer"/> allocates.</summary>
+            [global::System.Runtime.InteropServices.UnmanagedCallersOnly]
+            public static void* Realloc(void* pointer, nuint size) => global::Allocator.CAllocator.Realloc(Shared.Core, pointer, size);
+
+            /// <summary>free: frees a block of this arena; null does nothing.</summary>
+            [global::System.Runtime.InteropServices.UnmanagedCallersOnly]
+            public static void Free(void* pointer) => global::Allocator.CAllocator.Free(Shared.Core, pointer);
+
+            /// <summary>malloc_usable_size: the usable size of a live block (its size class); 0 for null.</summary>
+            [global::System.Runtime.InteropServices.UnmanagedCallersOnly]
+            public static nuint UsableSize(void* pointer) => global::Allocator.CAllocator.UsableSize(Shared.Core, pointer);
+
+            /// <summary>aligned_alloc: <paramref name="size"/> bytes aligned to <paramref name="alignment"/> (a power of two), or null.</summary>
+            [global::System.Runtime.InteropServices.UnmanagedCallersOnly]
+            public static void* AlignedAlloc(nuint alignment, nuint size) => global::Allocator.CAllocator.AlignedAlloc(Shared.Core, alignment, size);
+        }
     }
 }
