@@ -61,7 +61,7 @@ public sealed unsafe class FailureInjectionTests
                 hooks.FailAt(kind, n);
                 Run(hooks, retain);
             }
-            while (hooks.Refused(kind) == 0 && hooks.Called(kind) < n && ++tries < 3);
+            while (hooks.Refused(kind) == 0 && hooks.Called(kind) < n && ++tries < 5);
 
             Assert.True(hooks.Refused(kind) == 1, $"the {n}-th {kind} call was failed {hooks.Refused(kind)} times, not once ({hooks.Called(kind)} calls)");
         }
