@@ -34,6 +34,16 @@ public static unsafe class Pages
     /// </summary>
     internal static Func<OsCall, bool>? FaultInjector;
 
+    /// <summary>
+    /// Test seam: when set, pages behave as on a host that does not overcommit (mappings are made
+    /// uncommitted when the caller allows it, decommit really decommits), so that tests on an
+    /// overcommitting host reach the commit and decommit paths with the default hooks.
+    /// </summary>
+    internal static bool StrictCommitForTests;
+
+    /// <summary>Whether committing and decommitting are skipped because the OS overcommits (see <see cref="Overcommits"/>).</summary>
+    internal static bool CommitsLazily => Overcommits && !StrictCommitForTests;
+
     /// <summary>Bytes mapped through this class and not yet unmapped, process-wide.</summary>
     public static long MappedBytes => Volatile.Read(ref s_mappedBytes);
 
@@ -102,7 +112,7 @@ public static unsafe class Pages
     public static bool Decommit(void* address, nuint size)
     {
         EnsureUnix();
-        if (Overcommits || Injected(OsCall.Decommit)) return false;
+        if (CommitsLazily || Injected(OsCall.Decommit)) return false;
         Interlocked.Increment(ref s_decommits);
         void* p = LibC.Mmap(address, size, LibC.ProtNone, LibC.MapPrivate | LibC.MapAnonymous | LibC.MapFixed | LibC.MapNoReserve, -1, 0);
         return Check(p != LibC.MapFailed);

@@ -15,7 +15,7 @@ internal sealed unsafe class Shard : IDisposable
     private bool _destroyed;
 
     public Shard(IExtentHooks? hooks = null, bool retain = true, int lgExtentMaxActiveFit = 6, long oversizeThreshold = 8 << 20,
-        long dirtyDecayMs = 10_000, long muzzyDecayMs = 0)
+        long dirtyDecayMs = 10_000, long muzzyDecayMs = 0, TimeProvider? time = null)
     {
         Hooks = hooks ?? DefaultExtentHooks.For(retain);
         Map = new ExtentMap();
@@ -24,7 +24,7 @@ internal sealed unsafe class Shard : IDisposable
         _arenaIndex = ArenaIndices.Rent();
         Context = new ExtentContext(_arenaIndex, Hooks, Map, Base, SizeClasses.Default, retain, lgExtentMaxActiveFit,
             oversizeThreshold, dirtyDecayMs, muzzyDecayMs);
-        Pac = new ClassicPageAllocator<RuntimeExtentPolicy>(Context);
+        Pac = new ClassicPageAllocator<RuntimeExtentPolicy>(Context, time);
     }
 
     public IExtentHooks Hooks { get; }

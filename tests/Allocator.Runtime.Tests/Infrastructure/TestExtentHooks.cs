@@ -51,7 +51,20 @@ public sealed unsafe class TestExtentHooks : IExtentHooks
     private readonly List<string> _anomalies = new();
 
     /// <summary>Wraps <see cref="DefaultExtentHooks.Retaining"/> or <see cref="DefaultExtentHooks.Unmapping"/>.</summary>
-    public TestExtentHooks(bool retain) => _inner = DefaultExtentHooks.For(retain);
+    /// <param name="retain">Whether Dalloc refuses, so address space is retained.</param>
+    /// <param name="reportUncommitted">
+    /// Map inaccessible, uncommitted memory whenever the caller allows it, and decommit for real
+    /// (discard and make inaccessible), as on a host that does not overcommit; otherwise an
+    /// overcommitting host never leaves an extent uncommitted and never calls commit.
+    /// </param>
+    public TestExtentHooks(bool retain, bool reportUncommitted = false)
+    {
+        _inner = DefaultExtentHooks.For(retain);
+        ReportUncommitted = reportUncommitted;
+    }
+
+    /// <summary>Whether memory is mapped uncommitted when allowed and decommit really decommits.</summary>
+    public bool ReportUncommitted { get; }
 
     /// <summary>Whether the wrapped hooks retain (their Dalloc refuses).</summary>
     public bool Retain => _inner.Retain;
@@ -201,7 +214,17 @@ public sealed unsafe class TestExtentHooks : IExtentHooks
     {
         // A refused alloc leaves zero and commit untouched, as the contract says.
         if (!Enter(HookKind.Alloc)) return null;
-        void* p = _inner.Alloc(newAddress, size, alignment, ref zero, ref commit, arenaIndex);
+        void* p;
+        if (ReportUncommitted && !commit)
+        {
+            p = Allocator.Os.Pages.Map(newAddress, size, alignment, commit: false);
+            zero = true;
+        }
+        else
+        {
+            p = _inner.Alloc(newAddress, size, alignment, ref zero, ref commit, arenaIndex);
+        }
+
         if (p == null) return null;
         lock (_mapLock)
         {
@@ -248,7 +271,9 @@ public sealed unsafe class TestExtentHooks : IExtentHooks
 
     /// <inheritdoc/>
     public bool Decommit(void* address, nuint size, nuint offset, nuint length, uint arenaIndex) =>
-        Enter(HookKind.Decommit) && Result(HookKind.Decommit, _inner.Decommit(address, size, offset, length, arenaIndex));
+        Enter(HookKind.Decommit) && Result(HookKind.Decommit, ReportUncommitted
+            ? Allocator.Os.Pages.PurgeForced((byte*)address + offset, length) && Allocator.Os.Pages.Protect((byte*)address + offset, length)
+            : _inner.Decommit(address, size, offset, length, arenaIndex));
 
     /// <inheritdoc/>
     public bool PurgeLazy(void* address, nuint size, nuint offset, nuint length, uint arenaIndex) =>
