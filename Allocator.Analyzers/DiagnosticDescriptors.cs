@@ -116,6 +116,12 @@ internal static class DiagnosticDescriptors
         title: "FreeSized is given a size of another size class than the block was allocated with",
         message: "'{0}' was allocated with {1} bytes (the {2}-byte class) but FreeSized is given {3} bytes (the {4}-byte class); pass the size it was allocated with");
 
+    public static readonly DiagnosticDescriptor FreeSizedWithoutAlignment = Error(
+        DiagnosticIds.FreeSizedWithoutAlignment,
+        Reliability,
+        title: "FreeSized is not given the alignment of a block from AllocateAligned",
+        message: "'{0}' comes from AllocateAligned({1}, {2}), whose size class depends on the alignment; call FreeSized({0}, {1}, {2})");
+
     public static readonly DiagnosticDescriptor FreeWithKnownSize = new(
         DiagnosticIds.FreeWithKnownSize,
         "Free a block whose size is known with FreeSized",

@@ -57,6 +57,9 @@ public static class DiagnosticIds
     /// <summary>FreeSized with a constant size of another size class than the constant allocation size.</summary>
     public const string FreeSizedClassMismatch = "ALLOC2006";
 
+    /// <summary>FreeSized without the alignment on a block from AllocateAligned.</summary>
+    public const string FreeSizedWithoutAlignment = "ALLOC2007";
+
     /// <summary>Free where the allocated size is known: FreeSized skips a lookup.</summary>
     public const string FreeWithKnownSize = "ALLOC3001";
 }

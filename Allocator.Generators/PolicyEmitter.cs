@@ -116,6 +116,7 @@ internal static class PolicyEmitter
             Forward(w, Inline, "void*", "Reallocate", "void* pointer, nuint newSize", "pointer, newSize", "Resizes a block, in place when it can.");
             Forward(w, Inline, "void", "Free", "void* pointer", "pointer", "Frees a block; null is ignored.");
             Forward(w, Inline, "void", "FreeSized", "void* pointer, nuint size", "pointer, size", "Frees a block whose size the caller knows, skipping a lookup.");
+            Forward(w, Inline, "void", "FreeSized", "void* pointer, nuint size, nuint alignment", "pointer, size, alignment", "Frees a block from AllocateAligned whose size and alignment the caller knows, classed by both.");
             Forward(w, Inline, "nuint", "UsableSize", "void* pointer", "pointer", "The usable size of a live block.");
         }
 

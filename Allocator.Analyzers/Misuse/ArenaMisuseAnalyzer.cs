@@ -10,7 +10,9 @@ namespace Allocator.Analyzers.Misuse;
 /// <summary>
 /// Follows blocks and arenas through one method's control flow:
 /// ALLOC2003 a block freed to another arena, ALLOC2004 an arena or its memory used after
-/// Dispose()/Reset(), ALLOC2005 a block freed twice, ALLOC3001 Free where FreeSized could be used.
+/// Dispose()/Reset(), ALLOC2005 a block freed twice, ALLOC2006 FreeSized with a size of another
+/// class, ALLOC2007 FreeSized without the alignment of an aligned block, ALLOC3001 Free where
+/// FreeSized could be used.
 /// Arenas are recognized by type: Allocator.Arena and its derived types, and classes with [Arena]
 /// (the generated facade, which forwards the same members).
 /// </summary>
@@ -30,6 +32,7 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UseAfterResetOrDispose,
         DiagnosticDescriptors.DoubleFree,
         DiagnosticDescriptors.FreeSizedClassMismatch,
+        DiagnosticDescriptors.FreeSizedWithoutAlignment,
         DiagnosticDescriptors.FreeWithKnownSize);
 
     /// <inheritdoc/>
@@ -235,7 +238,8 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
                 case "Allocate" or "TryAllocate" or "AllocateZeroed" or "AllocateAligned" when arguments.Length >= 1:
                     return Fresh(invocation, () => new FlowValue
                     {
-                        Allocation = new AllocationFacts(instance, receiverType, receiverText, method.Name, invocation.Arguments[0].Value),
+                        Allocation = new AllocationFacts(instance, receiverType, receiverText, method.Name, invocation.Arguments[0].Value,
+                            method.Name == "AllocateAligned" && invocation.Arguments.Length >= 2 ? invocation.Arguments[1].Value : null),
                     });
                 case "Reallocate" when arguments.Length == 2:
                     // It may return the same block (same size class), so the old pointer is not
@@ -326,6 +330,17 @@ public sealed class ArenaMisuseAnalyzer : DiagnosticAnalyzer
                             allocation.ArenaText,
                             call.Instance?.Syntax.ToString() ?? "this",
                             call.TargetMethod.Name);
+                    }
+                    else if (call.TargetMethod.Name == "FreeSized" && call.Arguments.Length == 2 && allocation.Alignment is { } alignment)
+                    {
+                        // The block's class came from size and alignment together; the size alone names another.
+                        Report(
+                            DiagnosticDescriptors.FreeSizedWithoutAlignment,
+                            call.Syntax.GetLocation(),
+                            null,
+                            pointerText,
+                            allocation.Size?.Syntax.ToString() ?? "size",
+                            alignment.Syntax.ToString());
                     }
                     else if (call.TargetMethod.Name == "FreeSized" && arena is not null && ReferenceEquals(arena, allocation.Arena))
                     {

@@ -5,8 +5,9 @@ namespace Allocator.Analyzers.Misuse;
 /// <summary>What an allocation told us about the block it returned.</summary>
 internal sealed class AllocationFacts
 {
-    public AllocationFacts(FlowValue? arena, ITypeSymbol? arenaType, string arenaText, string method, IOperation? size)
+    public AllocationFacts(FlowValue? arena, ITypeSymbol? arenaType, string arenaText, string method, IOperation? size, IOperation? alignment = null)
     {
+        Alignment = alignment;
         Arena = arena;
         ArenaText = arenaText;
         ArenaType = arenaType;
@@ -28,6 +29,9 @@ internal sealed class AllocationFacts
 
     /// <summary>The size argument, or null.</summary>
     public IOperation? Size { get; }
+
+    /// <summary>The alignment argument of AllocateAligned, or null.</summary>
+    public IOperation? Alignment { get; }
 }
 
 /// <summary>

@@ -135,10 +135,21 @@ public abstract unsafe class Arena : IDisposable
 
     /// <summary>
     /// Frees a block whose requested (or usable) size the caller knows, skipping the lookup of its
-    /// size class for small blocks. A wrong size is caught only with debug checks on.
+    /// size class for small blocks. A size of another class than the block's is caught at once with
+    /// debug checks on, otherwise at the latest when the thread cache is flushed (the block then goes
+    /// back where it belongs). A block from <see cref="AllocateAligned"/> needs the overload with the alignment.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The pointer is not a live block of this arena (where detectable).</exception>
+    /// <exception cref="InvalidOperationException">The pointer is not a live block of this arena, or is not of the given size's class (where detectable).</exception>
     public abstract void FreeSized(void* pointer, nuint size);
+
+    /// <summary>
+    /// Frees a block from <see cref="AllocateAligned"/> whose size and alignment the caller knows: the
+    /// block is classed by both together, as the allocation was. A wrong size or alignment is caught
+    /// at once with debug checks on, otherwise at the latest when the thread cache is flushed.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The alignment is not a power of two, or the aligned size exceeds <see cref="MaxSize"/>.</exception>
+    /// <exception cref="InvalidOperationException">The pointer is not a live block of this arena, or is not of the given size's class (where detectable).</exception>
+    public abstract void FreeSized(void* pointer, nuint size, nuint alignment);
 
     /// <summary>The usable size of a live block (its size class).</summary>
     /// <exception cref="InvalidOperationException">The pointer is not a live block of this arena.</exception>

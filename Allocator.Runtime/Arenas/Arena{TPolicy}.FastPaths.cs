@@ -112,7 +112,36 @@ public sealed unsafe partial class Arena<TPolicy>
             return;
         }
 
+        if (DebugChecks) CheckSizeClass(pointer, size);
         Free(pointer);
+    }
+
+    /// <inheritdoc/>
+    public override void FreeSized(void* pointer, nuint size, nuint alignment)
+    {
+        if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "The alignment must be a power of two.");
+        // The class AllocateAligned chose: the size rounded up by the alignment, classed as one.
+        ulong usable = _classes.SizeAlignToUsable(Math.Max(size, 1), alignment, 0);
+        if (usable == 0 || usable > _largeMax)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"{size} bytes aligned to {alignment} exceed the largest size class ({_largeMax} bytes).");
+        FreeSized(pointer, (nuint)usable);
+    }
+
+    // Debug checks: a sized free must name the block's own class, or the block would be filed under
+    // another one. A pointer that is no live block is left for Free to report.
+    private void CheckSizeClass(void* pointer, nuint size)
+    {
+        if (pointer == null || !_tree.TryRead(pointer, out RtreeContents c)) return;
+        Edata* e = c.Edata;
+        if (e == null || c.State != ExtentState.Active || e->ArenaIndex != _index || c.SizeIndex == Edata.NoSizeIndex) return;
+        if (c.IsSlab ? RegionOf(e, pointer, c.SizeIndex) < 0 : pointer != e->Address) return;
+        ulong given = Math.Max((ulong)size, 1);
+        if (given <= _largeMax && _classes.SizeToIndex(given) == c.SizeIndex) return;
+        string givenClass = given <= _largeMax ? $"the {ClassSize(_classes.SizeToIndex(given))}-byte class" : "above the largest class";
+        throw new InvalidOperationException(
+            $"FreeSized(0x{(nuint)pointer:x}, {size}) in arena {_index}: {size} bytes are {givenClass}, but the block is in the {ClassSize(c.SizeIndex)}-byte class. " +
+            "Pass the size (and alignment) it was allocated with; the block was not freed.");
     }
 
     // FreeSized when the thread last used another arena's cache (or none): find this arena's through

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.InteropServices;
 using Allocator.Arenas;
 using Allocator.Extents;
@@ -58,14 +59,63 @@ public sealed unsafe partial class Arena<TPolicy>
     }
 
     // Returns regions to their slabs under one hold of the bin lock; empty slabs go back to the page
-    // allocator after it is released. A region that is already free is reported after the others are done.
+    // allocator after it is released. A region that is already free is reported after the others are
+    // done, and so is one of another class (a sized free with the wrong size): it goes back to its own
+    // bin or the large free path first, so the arena stays consistent.
     private void ReturnToBin(int index, void** regions, int count)
     {
         Edata** slabs = stackalloc Edata*[count];
-        for (int i = 0; i < count; i++) slabs[i] = LookupUnchecked(regions[i]);
-        Edata** emptied = stackalloc Edata*[count];
-        void* doubleFreed = _bins[index].Return(regions, slabs, count, emptied, out int emptiedCount);
+        InvalidOperationException? misfiled = null;
+        int kept = 0;
+        for (int i = 0; i < count; i++)
+        {
+            void* region = regions[i];
+            if (_tree.TryRead(region, out RtreeContents c) && c.IsSlab && c.SizeIndex == index && c.Edata != null &&
+                c.Edata->ArenaIndex == _index && RegionOf(c.Edata, region, index) >= 0)
+            {
+                regions[kept] = region;
+                slabs[kept++] = c.Edata;
+            }
+            else
+            {
+                misfiled ??= Misfiled(region, index);
+                Refile(region);
+            }
+        }
+
+        Edata** emptied = stackalloc Edata*[kept];
+        void* doubleFreed = _bins[index].Return(regions, slabs, kept, emptied, out int emptiedCount);
         for (int i = 0; i < emptiedCount; i++) _pa.Free(emptied[i]);
+        if (misfiled != null) throw misfiled;
         if (doubleFreed != null) throw DoubleFree(doubleFreed);
+    }
+
+    // A block found in a cache bin of another class: free it as what it really is, if it is a live block of ours.
+    private void Refile(void* pointer)
+    {
+        if (!_tree.TryRead(pointer, out RtreeContents c)) return;
+        Edata* e = c.Edata;
+        if (e == null || c.State != ExtentState.Active || e->ArenaIndex != _index || c.SizeIndex == Edata.NoSizeIndex) return;
+        if (c.IsSlab)
+        {
+            if (RegionOf(e, pointer, c.SizeIndex) < 0) return;
+            void* one = pointer;
+            ReturnToBin(c.SizeIndex, &one, 1);
+        }
+        else if (pointer == e->Address && e->BinShard != (int)InThreadCache)
+        {
+            FreeLargeNow(e, c.SizeIndex, tick: false);
+        }
+    }
+
+    // Read before the block is refiled, while its class is still on record.
+    private InvalidOperationException Misfiled(void* pointer, int index)
+    {
+        bool ours = _tree.TryRead(pointer, out RtreeContents c) && c.Edata != null && c.State == ExtentState.Active &&
+            c.Edata->ArenaIndex == _index && c.SizeIndex != Edata.NoSizeIndex;
+        string what = ours
+            ? $"it is in the {ClassSize(c.SizeIndex)}-byte class (a FreeSized given another size, or no alignment); it was freed into its own class"
+            : "it is no live block of this arena; it was dropped";
+        return new($"0x{(nuint)pointer:x} was freed into arena {_index}'s {ClassSize(index)}-byte class, but {what}.");
     }
 }

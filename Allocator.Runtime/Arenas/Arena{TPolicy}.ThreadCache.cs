@@ -83,8 +83,15 @@ public sealed unsafe partial class Arena<TPolicy>
     private void PushAfterFlush(ThreadCache* tc, int index, void* item)
     {
         ref CacheBin cb = ref tc->Bins[index];
-        Flush(tc, index, cb.Capacity >> 1);
-        cb.TryPush(item);
+        // A misfiled block found by the flush is reported, but the half it emptied still takes this one.
+        try
+        {
+            Flush(tc, index, cb.Capacity >> 1);
+        }
+        finally
+        {
+            cb.TryPush(item);
+        }
     }
 
     private void Fill(ThreadCache* tc, int index)
@@ -105,11 +112,23 @@ public sealed unsafe partial class Arena<TPolicy>
     // Empties every bin of a cache back into the arena (Purge, and a dead thread's cache).
     private void FlushAll(ThreadCache* tc)
     {
+        // A bad block in one bin must not strand the others: report the first after all are flushed.
+        InvalidOperationException? first = null;
         for (int i = 0; i < tc->BinCount; i++)
         {
             int n = tc->Bins[i].Count;
-            if (n != 0) FlushBin(tc, i, n);
+            if (n == 0) continue;
+            try
+            {
+                FlushBin(tc, i, n);
+            }
+            catch (InvalidOperationException ex)
+            {
+                first ??= ex;
+            }
         }
+
+        if (first != null) throw first;
     }
 
     private void FlushBin(ThreadCache* tc, int index, int count)

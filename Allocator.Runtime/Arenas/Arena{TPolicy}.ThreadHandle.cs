@@ -60,5 +60,9 @@ public sealed unsafe partial class Arena<TPolicy>
                 return;
             arena.FreeSized(pointer, size);
         }
+
+        /// <summary>Frees a block from <see cref="AllocateAligned"/> of a known size and alignment, classed by both.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">The alignment is not a power of two, or the aligned size exceeds the largest class.</exception>
+        public void FreeSized(void* pointer, nuint size, nuint alignment) => _arena.FreeSized(pointer, size, alignment);
     }
 }

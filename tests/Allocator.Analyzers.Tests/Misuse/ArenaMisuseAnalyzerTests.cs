@@ -4,7 +4,7 @@ using Allocator.Analyzers.Misuse;
 
 namespace Allocator.Analyzers.Tests.Misuse;
 
-/// <summary>ALLOC2003, ALLOC2004, ALLOC2005 and ALLOC3001, each with its reported and not-reported flows.</summary>
+/// <summary>ALLOC2003 to ALLOC2007 and ALLOC3001, each with its reported and not-reported flows.</summary>
 public sealed class ArenaMisuseAnalyzerTests
 {
     // Two facades written by hand the way the generator writes them (the generator does not run here).
@@ -380,7 +380,49 @@ public sealed class ArenaMisuseAnalyzerTests
                 void* s = configured.Allocate(24);
                 configured.FreeSized(s, 64);
                 void* t = a.AllocateAligned(24, 64);
-                a.FreeSized(t, 64);
+                a.FreeSized(t, 24, 64);
+            }
+        """);
+
+    // --- ALLOC2007: FreeSized without the alignment of a block from AllocateAligned ---
+
+    [Fact]
+    public Task ALLOC2007_reported_for_an_aligned_block_and_its_alias() => Verify("""
+            public static void M(Arena a, nuint size)
+            {
+                void* p = a.AllocateAligned(1, 64);
+                {|ALLOC2007:a.FreeSized(p, 1)|};
+                var created = Arena.Create();
+                void* q = created.AllocateAligned(size, 4096);
+                void* alias = q;
+                {|ALLOC2007:created.FreeSized(alias, size)|};
+            }
+        """);
+
+    [Fact]
+    public Task ALLOC2007_reported_on_one_branch_of_two() => Verify("""
+            public static void M(Arena a, bool c)
+            {
+                void* p = a.AllocateAligned(100, 256);
+                if (c) {|ALLOC2007:a.FreeSized(p, 100)|};
+                else a.FreeSized(p, 100, 256);
+            }
+        """);
+
+    [Fact]
+    public Task ALLOC2007_not_reported_with_the_alignment_or_for_other_blocks() => Verify("""
+            public static void M(Arena a, void* unknown)
+            {
+                void* p = a.AllocateAligned(1, 64);
+                a.FreeSized(p, 1, 64);
+                void* q = a.Allocate(24);
+                a.FreeSized(q, 24);
+                a.FreeSized(unknown, 8);
+                void* r = a.AllocateAligned(8, 8);
+                r = a.Allocate(8);
+                a.FreeSized(r, 8);
+                void* s = a.AllocateAligned(1, 64);
+                a.Free(s);
             }
         """);
 

@@ -212,6 +212,10 @@ partial class GlobalArena : global::System.IDisposable
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public unsafe void FreeSized(void* pointer, nuint size) => _core.FreeSized(pointer, size);
 
+    /// <summary>Frees a block from AllocateAligned whose size and alignment the caller knows, classed by both.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public unsafe void FreeSized(void* pointer, nuint size, nuint alignment) => _core.FreeSized(pointer, size, alignment);
+
     /// <summary>The usable size of a live block.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public unsafe nuint UsableSize(void* pointer) => _core.UsableSize(pointer);

@@ -148,6 +148,8 @@ public sealed unsafe class LiteralPolicyTests
         static abstract long DirtyDecayMs { get; }
 
         static abstract long MuzzyDecayMs { get; }
+
+        static virtual bool DebugChecks => false;
     }
 
     public readonly struct SlabsGuarded : IVariant
@@ -181,6 +183,19 @@ public sealed unsafe class LiteralPolicyTests
         public static long DirtyDecayMs => -1;
 
         public static long MuzzyDecayMs => -1;
+    }
+
+    public readonly struct Checked : IVariant
+    {
+        public static int GuardSmallEvery => 0;
+
+        public static int CorruptMagicOfBin => -1;
+
+        public static long DirtyDecayMs => 10_000;
+
+        public static long MuzzyDecayMs => 0;
+
+        public static bool DebugChecks => true;
     }
 
     /// <summary>jemalloc's defaults as literals, with the tables a generator would bake in.</summary>
@@ -220,7 +235,7 @@ public sealed unsafe class LiteralPolicyTests
 
         public static bool ThreadCache => true;
 
-        public static bool DebugChecks => false;
+        public static bool DebugChecks => TVariant.DebugChecks;
 
         public static ReadOnlySpan<byte> SizeToIndexLookup => s_lookup;
 
