@@ -46,11 +46,7 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override void* AllocateAligned(nuint size, nuint alignment)
     {
-        if (alignment == 0 || (alignment & (alignment - 1)) != 0)
-            throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "The alignment must be a power of two.");
-        ulong usable = _classes.SizeAlignToUsable(Math.Max(size, 1), alignment, 0);
-        if (usable == 0 || usable > _largeMax)
-            throw new ArgumentOutOfRangeException(nameof(size), size, $"{size} bytes aligned to {alignment} exceed the largest size class ({_largeMax} bytes).");
+        ulong usable = AlignedUsable(size, alignment);
         if (usable <= _smallMax && alignment <= _page) return Allocate((nuint)usable);
         int index = _classes.SizeToIndex(usable);
         void* p = AllocateLarge((nuint)usable, index, alignment < _page ? _page : alignment, zero: false);
@@ -119,13 +115,20 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override void FreeSized(void* pointer, nuint size, nuint alignment)
     {
+        // The class AllocateAligned chose: the size rounded up by the alignment, classed as one.
+        FreeSized(pointer, (nuint)AlignedUsable(size, alignment));
+    }
+
+    // The usable size of a block of `size` bytes at `alignment` (jemalloc's sz_sa2u), shared by the
+    // aligned allocation and the aligned sized free so that both always name the same class.
+    private ulong AlignedUsable(nuint size, nuint alignment)
+    {
         if (alignment == 0 || (alignment & (alignment - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "The alignment must be a power of two.");
-        // The class AllocateAligned chose: the size rounded up by the alignment, classed as one.
         ulong usable = _classes.SizeAlignToUsable(Math.Max(size, 1), alignment, 0);
         if (usable == 0 || usable > _largeMax)
             throw new ArgumentOutOfRangeException(nameof(size), size, $"{size} bytes aligned to {alignment} exceed the largest size class ({_largeMax} bytes).");
-        FreeSized(pointer, (nuint)usable);
+        return usable;
     }
 
     // Debug checks: a sized free must name the block's own class, or the block would be filed under
