@@ -41,6 +41,12 @@ internal static class DiagnosticDescriptors
         title: "A guard sampling count is negative",
         message: "Invalid guard sampling on '{0}': {1}");
 
+    public static readonly DiagnosticDescriptor GuardMappingShareOutOfRange = Error(
+        DiagnosticIds.GuardMappingShareOutOfRange,
+        Usage,
+        title: "The guard mapping share is not above 0 and at most 1",
+        message: "Invalid guard mapping share on '{0}': {1}");
+
     public static readonly DiagnosticDescriptor OversizeThresholdBelowPage = Error(
         DiagnosticIds.OversizeThresholdBelowPage,
         Usage,

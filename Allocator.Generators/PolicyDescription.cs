@@ -43,6 +43,11 @@ internal static class PolicyDescription
 
         yield return Guards(s.GuardSmallEvery, "slab") + " " + Guards(s.GuardLargeEvery, "large extent");
 
+        if (s.GuardSmallEvery != 0 || s.GuardLargeEvery != 0)
+        {
+            yield return $"No new guard page is made once the guards of all arenas use {(s.GuardMappingShare * 100).ToString("0.###", CultureInfo.InvariantCulture)}% of the process's mapping limit (vm.max_map_count).";
+        }
+
         yield return tables.GuardedExtentSizes.Length == 0
             ? "No guarded extent cache: no slab is guarded."
             : $"Guarded slabs are reused without a protection call from a guarded cache of {tables.GuardedExtentSizes.Length} exact-size bins, holding extents of {List(PolicyTables.Pages(tables.GuardedExtentSizes, c.PageSize))} pages ({(tables.GuardPagesPerSlab == 1 ? "slab plus one guard page after it" : "slab plus a guard page on each side")}), at most {Bytes((long)tables.GuardedCacheMaxExtentSize)} each.";

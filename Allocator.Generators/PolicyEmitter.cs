@@ -78,6 +78,7 @@ internal static class PolicyEmitter
         Member(w, "int", "LgTinyMin", Int(s.LgTinyMin));
         Member(w, "int", "GuardSmallEvery", Int(s.GuardSmallEvery));
         Member(w, "int", "GuardLargeEvery", Int(s.GuardLargeEvery));
+        Member(w, "double", "GuardMappingShare", Double(s.GuardMappingShare));
         Member(w, "bool", "ThreadCache", Bool(s.ThreadCache));
         Member(w, "bool", "DebugChecks", Bool(s.DebugChecks));
         Member(w, "bool", "UsesDefaultHooks", Bool(spec.HooksTypeName is null));
@@ -228,6 +229,8 @@ internal static class PolicyEmitter
     internal static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     internal static string ULong(ulong value) => value.ToString(CultureInfo.InvariantCulture) + "UL";
+
+    internal static string Double(double value) => value.ToString("R", CultureInfo.InvariantCulture) + "D";
 
     internal static string Long(long value) => value.ToString(CultureInfo.InvariantCulture) + "L";
 

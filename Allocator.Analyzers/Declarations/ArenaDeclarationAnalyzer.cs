@@ -20,6 +20,7 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.SizeClassParameters,
         DiagnosticDescriptors.DecayOutOfRange,
         DiagnosticDescriptors.GuardEveryNegative,
+        DiagnosticDescriptors.GuardMappingShareOutOfRange,
         DiagnosticDescriptors.OversizeThresholdBelowPage,
         DiagnosticDescriptors.ExtentMaxActiveFitOutOfRange,
         DiagnosticDescriptors.HooksNotExtentHooks,
@@ -136,6 +137,7 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         {
             ArenaRule.DecayOutOfRange => DiagnosticDescriptors.DecayOutOfRange,
             ArenaRule.GuardEveryNegative => DiagnosticDescriptors.GuardEveryNegative,
+            ArenaRule.GuardMappingShareOutOfRange => DiagnosticDescriptors.GuardMappingShareOutOfRange,
             ArenaRule.OversizeThresholdBelowPage => DiagnosticDescriptors.OversizeThresholdBelowPage,
             ArenaRule.ExtentMaxActiveFitOutOfRange => DiagnosticDescriptors.ExtentMaxActiveFitOutOfRange,
             ArenaRule.TooManySizeClasses => DiagnosticDescriptors.TooManySizeClasses,

@@ -85,6 +85,7 @@ internal static class ArenaDeclarationReader
             {
                 nameof(GuardsAttribute.SmallEvery) => settings with { GuardSmallEvery = (int)AsLong(named.Value, settings.GuardSmallEvery) },
                 nameof(GuardsAttribute.LargeEvery) => settings with { GuardLargeEvery = (int)AsLong(named.Value, settings.GuardLargeEvery) },
+                nameof(GuardsAttribute.MappingShare) => settings with { GuardMappingShare = AsDouble(named.Value, settings.GuardMappingShare) },
                 _ => settings,
             };
         }
@@ -262,6 +263,13 @@ internal static class ArenaDeclarationReader
         };
 
     private static bool AsBool(TypedConstant value, bool fallback) => value.Value is bool b ? b : fallback;
+
+    private static double AsDouble(TypedConstant value, double fallback) => value.Value switch
+    {
+        double d => d,
+        IConvertible c when value.Kind == TypedConstantKind.Primitive => Convert.ToDouble(c, System.Globalization.CultureInfo.InvariantCulture),
+        _ => fallback,
+    };
 
     private static long AsLong(TypedConstant value, long fallback) => value.Value switch
     {

@@ -43,6 +43,16 @@ public sealed record ArenaOptions
     /// <summary>Surround every N-th large allocation with guard pages (1 = all, 0 = none). Default 0.</summary>
     public int GuardLargeEvery { get; init; }
 
+    /// <summary>
+    /// The share of the process's mapping limit (Linux's vm.max_map_count, read at start; 65,530 when
+    /// it cannot be read) that guard pages may use, above 0 and at most 1. Default 0.25. Each guard
+    /// page can split a mapping in three (two more mappings), and the .NET runtime dies when the
+    /// kernel refuses it a mapping; so once the guards of all arenas together reach this arena's share,
+    /// an extent sampled for guards is served unguarded and counted in
+    /// <see cref="Extents.PageAllocatorStats.GuardsSkippedForBudget"/>, until guarded extents are freed.
+    /// </summary>
+    public double GuardMappingShare { get; init; } = ArenaDeclarationRules.DefaultGuardMappingShare;
+
     /// <summary>Give each thread a cache of recently freed regions (no lock on a cache hit). Default true.</summary>
     public bool ThreadCache { get; init; } = true;
 
@@ -74,6 +84,9 @@ public sealed record ArenaOptions
     /// <summary>A private address map instead of the process-wide one (tests that account for every mapping).</summary>
     internal ExtentMap? Map { get; init; }
 
+    /// <summary>A private guard-mapping account instead of the process's (tests that cross a small budget).</summary>
+    internal GuardMappingAccount? GuardAccount { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -95,6 +108,8 @@ public sealed record ArenaOptions
             throw new ArgumentOutOfRangeException(nameof(GuardSmallEvery), GuardSmallEvery, "A guard sampling count is 0 (off) or positive.");
         if (GuardLargeEvery < 0)
             throw new ArgumentOutOfRangeException(nameof(GuardLargeEvery), GuardLargeEvery, "A guard sampling count is 0 (off) or positive.");
+        if (!ArenaDeclarationRules.IsValidGuardMappingShare(GuardMappingShare))
+            throw new ArgumentOutOfRangeException(nameof(GuardMappingShare), GuardMappingShare, "The guard mapping share is a fraction of vm.max_map_count above 0 and at most 1.");
         if (ThreadCacheMax is < 0 or > 8 << 20)
             throw new ArgumentOutOfRangeException(nameof(ThreadCacheMax), ThreadCacheMax, "The thread cache holds sizes up to at most 8 MiB.");
     }

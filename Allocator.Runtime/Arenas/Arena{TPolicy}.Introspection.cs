@@ -29,6 +29,34 @@ public sealed unsafe partial class Arena<TPolicy>
         foreach (Bin bin in _bins) bin.Validate(_index, active);
         _large.Validate(active);
         ExtentValidator.Validate(_pa.Context, active.ToArray(), activeIsComplete: true);
+        ValidateGuardCharge(active);
+    }
+
+    // Every guard page in place is charged to the shard's guard budget exactly once.
+    private void ValidateGuardCharge(List<nint> active)
+    {
+        ExtentContext ctx = _pa.Context;
+        long guardPages = 0;
+        foreach (nint e in active) guardPages += GuardPagesOf((Edata*)e, free: false);
+        foreach (Ecache ecache in new[] { ctx.Dirty, ctx.Muzzy, ctx.Retained })
+        {
+            using (ecache.Enter())
+            {
+                for (Edata* e = ecache.GuardedEset.LruFirst; e != null; e = Eset.LruNext(e)) guardPages += GuardPagesOf(e, free: true);
+            }
+        }
+
+        long charged = ctx.GuardBudget.GuardPages;
+        if (charged != guardPages)
+            throw InvariantBroken($"{guardPages} guard pages are in place but the guard budget is charged for {charged}");
+    }
+
+    // Slabs cut from the bump region have only the right guard. Free guarded extents are all such
+    // slabs (guarded large extents are unguarded when freed); everything else has two.
+    private int GuardPagesOf(Edata* e, bool free)
+    {
+        if (!e->IsGuarded) return 0;
+        return SanBump.IsSupported(_pa.Context) && (e->IsSlab || free) ? 1 : 2;
     }
 
     /// <inheritdoc/>
@@ -66,11 +94,9 @@ public sealed unsafe partial class Arena<TPolicy>
     private void AddRegion(List<AddressSpaceRegion> regions, Edata* e, AddressSpaceKind kind)
     {
         regions.Add(new AddressSpaceRegion((nuint)e->Address, e->Size, kind));
-        if (!e->IsGuarded) return;
+        int guardPages = GuardPagesOf(e, free: kind != AddressSpaceKind.Active);
+        if (guardPages == 0) return;
         regions.Add(new AddressSpaceRegion((nuint)e->Past, _page, AddressSpaceKind.Guard));
-        // Slabs cut from the bump region have only the right guard. Free guarded extents are all
-        // such slabs (guarded large extents are unguarded when freed); everything else has two.
-        bool rightOnly = SanBump.IsSupported(_pa.Context) && (e->IsSlab || kind != AddressSpaceKind.Active);
-        if (!rightOnly) regions.Add(new AddressSpaceRegion((nuint)e->Address - _page, _page, AddressSpaceKind.Guard));
+        if (guardPages == 2) regions.Add(new AddressSpaceRegion((nuint)e->Address - _page, _page, AddressSpaceKind.Guard));
     }
 }

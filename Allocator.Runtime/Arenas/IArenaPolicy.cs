@@ -35,6 +35,9 @@ public interface IArenaPolicy : IExtentPolicy
     /// <summary>Log2 of the smallest (tiny) size class.</summary>
     static abstract int LgTinyMin { get; }
 
+    /// <summary>The share of the process's mapping limit (vm.max_map_count) guard pages may use, in (0, 1].</summary>
+    static abstract double GuardMappingShare { get; }
+
     /// <summary>Whether each thread keeps a cache of recently freed regions.</summary>
     static abstract bool ThreadCache { get; }
 

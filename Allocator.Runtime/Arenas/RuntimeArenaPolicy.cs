@@ -45,6 +45,9 @@ public readonly struct RuntimeArenaPolicy : IArenaPolicy
     public static int GuardLargeEvery => 0;
 
     /// <inheritdoc/>
+    public static double GuardMappingShare => ArenaDeclarationRules.DefaultGuardMappingShare;
+
+    /// <inheritdoc/>
     public static bool ThreadCache => true;
 
     /// <inheritdoc/>

@@ -8,6 +8,7 @@ internal enum ArenaRule
 {
     DecayOutOfRange,
     GuardEveryNegative,
+    GuardMappingShareOutOfRange,
     OversizeThresholdBelowPage,
     ExtentMaxActiveFitOutOfRange,
     SizeClassParameters,
@@ -55,6 +56,9 @@ internal static class ArenaDeclarationRules
     public const int DefaultLgTinyMin = 3;
     public const int DefaultGuardEvery = 0;
 
+    /// <summary>A quarter of vm.max_map_count: room for the .NET runtime, the libraries and the application's own mappings.</summary>
+    public const double DefaultGuardMappingShare = 0.25;
+
     /// <summary>
     /// The longest decay time, about 292 years: the decay clock counts nanoseconds in a long. The
     /// runtime's <c>Decay.MaxDecayMs</c> is this constant, so a declaration that passes here builds.
@@ -100,6 +104,11 @@ internal static class ArenaDeclarationRules
 
         CheckGuard(settings.GuardSmallEvery, "SmallEvery", Add);
         CheckGuard(settings.GuardLargeEvery, "LargeEvery", Add);
+        if (!IsValidGuardMappingShare(settings.GuardMappingShare))
+        {
+            Add(ArenaRule.GuardMappingShareOutOfRange, GuardsAttributeName, "MappingShare",
+                $"MappingShare is {settings.GuardMappingShare.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; use a fraction of vm.max_map_count above 0 and at most 1 (default 0.25)");
+        }
 
         // The page size is only meaningful when LgPage is sane; a bad LgPage is reported above.
         if (settings.LgPage is >= SizeClasses.MinLgPage and <= SizeClasses.MaxLgPage && settings.OversizeThreshold < 1L << settings.LgPage)
@@ -110,6 +119,9 @@ internal static class ArenaDeclarationRules
 
         return valid;
     }
+
+    /// <summary>Whether a guard mapping share is in (0, 1] (NaN is not).</summary>
+    public static bool IsValidGuardMappingShare(double share) => share > 0 && share <= 1;
 
     /// <summary>The attribute property for a <see cref="SizeClasses.TryValidate"/> parameter name ("lgPage" -> "LgPage").</summary>
     private static string PropertyName(string? parameter) =>

@@ -25,4 +25,12 @@ sealed class GuardsAttribute : Attribute
 
     /// <summary>Guard every N-th large extent; 1 = all, 0 = none. Default 0.</summary>
     public int LargeEvery { get; set; } = ArenaDeclarationRules.DefaultGuardEvery;
+
+    /// <summary>
+    /// The share of the process's mapping limit (Linux's vm.max_map_count) that guard pages may use,
+    /// above 0 and at most 1. Default 0.25. Each guard page can add two mappings; once all arenas'
+    /// guards together reach this arena's share, its sampled extents are served unguarded (counted
+    /// as skipped in its statistics) until guarded extents are freed.
+    /// </summary>
+    public double MappingShare { get; set; } = ArenaDeclarationRules.DefaultGuardMappingShare;
 }

@@ -106,6 +106,9 @@ public sealed unsafe class ExtentContext
     /// <summary>Counters.</summary>
     public ExtentStats Stats { get; } = new();
 
+    /// <summary>What this shard's guard pages may cost in mappings; the page allocator sets it from its options.</summary>
+    internal GuardBudget GuardBudget { get; set; } = new(GuardMappingAccount.Process, GuardBudget.DefaultShare);
+
     /// <summary>Whether an oversize extent may be purged at once (no decay time says "never").</summary>
     public bool MayForceDecay => DirtyDecayMs != -1 && MuzzyDecayMs != -1;
 

@@ -27,9 +27,14 @@ public static unsafe class Guards
     /// the new boundary pages (size index none, not a slab).
     /// </summary>
     /// <returns>
-    /// True when guarded; false, with nothing changed, when the hooks are not the default ones or the
-    /// OS refused.
+    /// True when guarded; false, with nothing changed, when the hooks are not the default ones, the
+    /// shard's <see cref="GuardBudget"/> is spent, or the OS refused.
     /// </returns>
+    /// <remarks>
+    /// When the OS protects the first page but refuses the second and then refuses to undo the first,
+    /// the extent is still returned guarded: its layout is a guarded one, only the second guard page
+    /// stays accessible (outside the usable range, so nothing is lost but detection on that side).
+    /// </remarks>
     /// <exception cref="ArgumentException">Neither side was asked for, or the extent has no page left to use.</exception>
     public static bool GuardPages(ExtentContext ctx, [AcquiredExtent] Edata* e, bool left, bool right, bool remap)
     {
@@ -47,13 +52,29 @@ public static unsafe class Guards
         byte* usable = left ? start + page : start;
         nuint usableSize = e->Size - guardBytes;
         byte* rightGuard = usable + usableSize;
+        int guardPages = (left ? 1 : 0) + (right ? 1 : 0);
         // Leaves first: once a page is protected there must be no way left to fail.
         if (remap && !EnsureLeaves(ctx, usable, rightGuard - page)) return false;
-        if (left && !Pages.Protect(start, page)) return false;
+        // Charged before the call, so that concurrent shards never pass the budget together.
+        GuardBudget budget = ctx.GuardBudget;
+        if (!budget.TryCharge(guardPages)) return false;
+        if (left && !Pages.Protect(start, page))
+        {
+            budget.Release(guardPages);
+            budget.CountRefusal();
+            return false;
+        }
+
         if (right && !Pages.Protect(rightGuard, page))
         {
-            if (left) Pages.Unprotect(start, page);
-            return false;
+            budget.CountRefusal();
+            if (!left || Pages.Unprotect(start, page))
+            {
+                budget.Release(guardPages);
+                return false;
+            }
+
+            budget.CountRefusal();
         }
 
         if (remap) ctx.Map.DeregisterBoundary(e);
@@ -69,8 +90,12 @@ public static unsafe class Guards
     /// (readable and writable again), clears <see cref="Edata.IsGuarded"/> and registers the extent at
     /// its restored boundary pages. The extent must be active, guarded and registered.
     /// </summary>
+    /// <returns>
+    /// True when unguarded. False when the OS refused: the extent is still guarded and registered as
+    /// before, but a guard page may have become accessible; give it up with <see cref="Discard"/>.
+    /// </returns>
     /// <exception cref="OutOfMemoryException">No metadata memory for the map's leaves (nothing is changed).</exception>
-    public static void UnguardPages(ExtentContext ctx, [AcquiredExtent] Edata* e, bool left, bool right)
+    public static bool UnguardPages(ExtentContext ctx, [AcquiredExtent] Edata* e, bool left, bool right)
     {
         ArgumentNullException.ThrowIfNull(ctx);
         if (!left && !right) throw new ArgumentException("Unguard at least one side.", nameof(left));
@@ -86,26 +111,55 @@ public static unsafe class Guards
         if (!EnsureLeaves(ctx, start, start + total - page))
             throw new OutOfMemoryException("No metadata memory for the address map while unguarding an extent.");
 
-        ctx.Map.DeregisterBoundary(e);
-        // mprotect on a range we own only fails when the kernel runs out of mapping slots, and
-        // restoring access merges mappings rather than splitting them: there is nothing to undo.
+        // Protection first, the map after: a refusal then leaves the map as it was. Restoring access
+        // merges mappings rather than splitting them, so the OS rarely refuses; when it does, the
+        // caller unmaps the whole span, which takes any page still inaccessible with it.
+        bool ok;
         if (left && right && total <= (nuint)ctx.PageClasses.LargeMinClass && e->IsCommitted)
         {
             // One call for a small span, as jemalloc does: the usable middle is already read-write.
-            bool ok = Pages.Unprotect(start, total);
-            Debug.Assert(ok);
+            ok = Pages.Unprotect(start, total);
         }
         else
         {
             // Separate calls: a ranged one would make a large (or decommitted) middle accessible for nothing.
-            bool ok = (!left || Pages.Unprotect(start, page)) & (!right || Pages.Unprotect(rightGuard, page));
-            Debug.Assert(ok);
+            ok = (!left || Pages.Unprotect(start, page)) && (!right || Pages.Unprotect(rightGuard, page));
         }
 
+        if (!ok)
+        {
+            ctx.GuardBudget.CountRefusal();
+            return false;
+        }
+
+        ctx.Map.DeregisterBoundary(e);
         e->SetAddress(start);
         e->SetSize(total);
         e->IsGuarded = false;
+        ctx.GuardBudget.Release((left ? 1 : 0) + (right ? 1 : 0));
         Reregister(ctx, e);
+        return true;
+    }
+
+    /// <summary>
+    /// Unmaps an active, registered, guarded extent together with its guard pages, whatever their
+    /// protection (munmap takes inaccessible pages as readily as others): the way out when
+    /// <see cref="UnguardPages"/> was refused. The address space goes back to the OS, not to a cache.
+    /// </summary>
+    /// <returns>The usable bytes given up (the caller's mapped figure drops by as much).</returns>
+    internal static nuint Discard(ExtentContext ctx, [AcquiredExtent] Edata* e, bool left, bool right)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        Debug.Assert(e->State == ExtentState.Active && e->IsGuarded && ctx.HooksAreDefault);
+        nuint usableSize = e->Size;
+        ctx.Map.DeregisterBoundary(e);
+        nuint page = ctx.Page;
+        e->SetAddress((byte*)e->Base - (left ? page : 0));
+        e->SetSize(usableSize + (left ? page : 0) + (right ? page : 0));
+        e->IsGuarded = false;
+        ctx.GuardBudget.Release((left ? 1 : 0) + (right ? 1 : 0));
+        ExtentOps<RuntimeExtentPolicy>.DestroyWrapper(ctx, e);
+        return usableSize;
     }
 
     /// <summary>
@@ -124,11 +178,11 @@ public static unsafe class Guards
         // guarded is slabs, and with retain on guarded slabs are cut from the bump region, which
         // guards only the right side.
         byte* rightGuard = (byte*)e->Past;
-        bool ok = Pages.Unprotect(rightGuard, ctx.Page);
-        // Even if it failed, the unmap that follows covers the guard page now that the size includes it.
-        Debug.Assert(ok);
+        // Even if the OS refuses, the unmap that follows covers the guard page now that the size includes it.
+        if (!Pages.Unprotect(rightGuard, ctx.Page)) ctx.GuardBudget.CountRefusal();
         e->SetSize(e->Size + ctx.Page);
         e->IsGuarded = false;
+        ctx.GuardBudget.Release(1);
     }
 
     private static bool EnsureLeaves(ExtentContext ctx, byte* firstPage, byte* lastPage) =>

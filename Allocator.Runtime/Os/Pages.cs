@@ -28,9 +28,9 @@ public static unsafe class Pages
     public static bool LazyPurgeSupported { get; private set; } = OperatingSystem.IsLinux() || OperatingSystem.IsMacOS();
 
     /// <summary>
-    /// Test seam: when set, asked before each map, commit, decommit, purge and protect call; true
-    /// makes that call fail as the OS would (the call is not made). Unmap and unprotect are never
-    /// failed: the allocator relies on them to give memory back.
+    /// Test seam: when set, asked before each map, commit, decommit, purge, protect and unprotect
+    /// call; true makes that call fail as the OS would (the call is not made). Unmap is never
+    /// failed: the allocator relies on it to give memory back.
     /// </summary>
     internal static Func<OsCall, bool>? FaultInjector;
 
@@ -144,7 +144,7 @@ public static unsafe class Pages
     public static bool Protect(void* address, nuint size) => !Injected(OsCall.Protect) && ChangeProtection(address, size, LibC.ProtNone);
 
     /// <summary>Makes a guarded range readable and writable again.</summary>
-    public static bool Unprotect(void* address, nuint size) => ChangeProtection(address, size, LibC.ProtReadWrite);
+    public static bool Unprotect(void* address, nuint size) => !Injected(OsCall.Unprotect) && ChangeProtection(address, size, LibC.ProtReadWrite);
 
     private static bool ChangeProtection(void* address, nuint size, int protection)
     {
@@ -225,4 +225,5 @@ internal enum OsCall
     PurgeLazy,
     PurgeForced,
     Protect,
+    Unprotect,
 }

@@ -80,8 +80,12 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
     private Edata* AllocNewGuarded(nuint size, nuint alignment, bool zero, bool frequentReuse)
     {
         ExtentContext ctx = Context;
+        bool bump = frequentReuse && SanBump.IsSupported(ctx);
+        // Past the guard-mapping budget the request is an ordinary one (counted as skipped), before a
+        // bigger extent is built for guards it could not have.
+        if (!ctx.GuardBudget.HasRoomFor(bump ? 1 : 2)) return AllocReal(size, alignment, zero, guarded: false);
         // Slabs are cut from a bump region with a guard page after each: one mprotect per slab.
-        if (frequentReuse && SanBump.IsSupported(ctx))
+        if (bump)
         {
             // Guards are a sample, not a promise: if the guarded slab cannot be had, an ordinary one will do.
             Edata* bumped = _sanBump.Alloc(ctx, size, zero);
@@ -155,20 +159,28 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         Context.Map.Remap(e, Edata.NoSizeIndex, slab: false);
         // Only guarded slabs are worth caching guarded; a guarded large extent would only ever be
         // reused by an exact fit, so its guards come off now and it joins the ordinary caches.
-        if (ExtentPolicy<TPolicy>.IsGuarded(e) && !slab) Unguard(e);
+        if (ExtentPolicy<TPolicy>.IsGuarded(e) && !slab && !TryUnguard(e)) return;
         ExtentOps<TPolicy>.Dalloc(Context, Context.Dirty, e);
     }
 
     // Every extent unguarded here has guards on both sides: guarded large extents always do, and
     // slabs only come right-guarded from the bump region, which needs retain with the default
-    // hooks, where dalloc refuses and slabs stay guarded until destroy.
-    private void Unguard(Edata* e)
+    // hooks, where dalloc refuses and slabs stay guarded until destroy. When the OS refuses to
+    // unguard, the extent is unmapped with its guard pages rather than cached with a page that
+    // might still fault: false, and the extent is gone.
+    private bool TryUnguard(Edata* e)
     {
         ExtentContext ctx = Context;
         Debug.Assert(!e->IsSlab || !SanBump.IsSupported(ctx));
         nuint before = e->Size;
-        Guards.UnguardPages(ctx, e, left: true, right: true);
-        ctx.Stats.AddMapped((long)(e->Size - before));
+        if (Guards.UnguardPages(ctx, e, left: true, right: true))
+        {
+            ctx.Stats.AddMapped((long)(e->Size - before));
+            return true;
+        }
+
+        ctx.Stats.AddMapped(-(long)Guards.Discard(ctx, e, left: true, right: true));
+        return false;
     }
 
     /// <inheritdoc/>
@@ -341,7 +353,7 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
             }
 
             // Unmapping needs the guards off first; with retain the extent stays guarded when retained.
-            if (ExtentPolicy<TPolicy>.IsGuarded(e) && !ExtentPolicy<TPolicy>.DallocWillFail(ctx)) Unguard(e);
+            if (ExtentPolicy<TPolicy>.IsGuarded(e) && !ExtentPolicy<TPolicy>.DallocWillFail(ctx) && !TryUnguard(e)) continue;
             unmapped += (long)e->Size;
             ExtentOps<TPolicy>.DallocWrapper(ctx, e);
         }

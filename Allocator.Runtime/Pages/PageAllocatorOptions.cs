@@ -32,6 +32,12 @@ public sealed record PageAllocatorOptions
     /// <summary>Guard every N-th large extent (1 = all, 0 = none).</summary>
     public int GuardLargeEvery { get; init; }
 
+    /// <summary>The share of the process's mapping limit guard pages may use, in (0, 1]; see <see cref="ArenaOptions.GuardMappingShare"/>.</summary>
+    public double GuardMappingShare { get; init; } = ArenaDeclarationRules.DefaultGuardMappingShare;
+
+    /// <summary>The guard-mapping account; null for the process's.</summary>
+    internal GuardMappingAccount? GuardAccount { get; init; }
+
     /// <summary>Clock for decay; tests pass a fake one.</summary>
     public TimeProvider? TimeProvider { get; init; }
 

@@ -68,4 +68,19 @@ public readonly record struct PageAllocatorStats
 
     /// <summary>Edata structs waiting for reuse.</summary>
     public long EdataCached { get; init; }
+
+    /// <summary>Mappings this shard's guard pages may cost now (two per guard page in place).</summary>
+    public long GuardMappings { get; init; }
+
+    /// <summary>
+    /// The total of all arenas' guard mappings past which this shard makes no new guard page: its
+    /// share of the process's mapping limit.
+    /// </summary>
+    public long GuardMappingLimit { get; init; }
+
+    /// <summary>Extents sampled for guards but served unguarded because the guard-mapping budget was spent.</summary>
+    public long GuardsSkippedForBudget { get; init; }
+
+    /// <summary>Protection calls the OS refused while guarding or unguarding (each survived: see docs/reliability.md).</summary>
+    public long GuardProtectRefusals { get; init; }
 }

@@ -47,6 +47,7 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
                 options.LgExtentMaxActiveFit, options.OversizeThreshold, options.DirtyDecayMs, options.MuzzyDecayMs);
             Classic = new ClassicPageAllocator<TPolicy>(Context, options.TimeProvider);
             Sampler = new GuardSampler(Context, options.GuardLargeEvery, options.GuardSmallEvery);
+            Context.GuardBudget = new GuardBudget(options.GuardAccount ?? GuardMappingAccount.Process, options.GuardMappingShare);
         }
         catch
         {
@@ -202,6 +203,10 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
             SlabPurgeCalls = Volatile.Read(ref s.SlabPurgeCalls),
             SlabPurgedPages = Volatile.Read(ref s.SlabPurgedPages),
             EdataCached = ctx.EdataCache.Count,
+            GuardMappings = ctx.GuardBudget.Mappings,
+            GuardMappingLimit = ctx.GuardBudget.Limit,
+            GuardsSkippedForBudget = ctx.GuardBudget.SkippedForBudget,
+            GuardProtectRefusals = ctx.GuardBudget.RefusedByOs,
         };
     }
 

@@ -48,6 +48,11 @@ public static class AllocatorMetrics
         Counter(meter, "allocator.arena.purges", "{purge}", "Purge passes over dirty and muzzy pages.", s => s.Pages.DirtyPurges + s.Pages.MuzzyPurges);
         Counter(meter, "allocator.arena.purged", "By", "Bytes purged from dirty and muzzy pages.",
             s => (s.Pages.DirtyPurgedPages + s.Pages.MuzzyPurgedPages) * System.Environment.SystemPageSize);
+        Gauge(meter, "allocator.arena.guard.mappings", "{mapping}", "Memory mappings the arena's guard pages may cost (two per guard page).", s => s.Pages.GuardMappings);
+        Counter(meter, "allocator.arena.guard.skipped_budget", "{extent}",
+            "Extents sampled for guard pages but served unguarded because the guard-mapping budget was spent.", s => s.Pages.GuardsSkippedForBudget);
+        Counter(meter, "allocator.arena.guard.protect_refusals", "{call}", "Protection calls the OS refused while guarding or unguarding.",
+            s => s.Pages.GuardProtectRefusals);
         return meter;
     }
 

@@ -24,6 +24,7 @@ public static class StatsPrinter
         sb.Append(c, $"  retained:  {p.Retained,16:N0}\n");
         sb.Append(c, $"  metadata:  {p.BaseAllocated,16:N0}  (resident {p.BaseResident:N0})\n");
         sb.Append(c, $"  abandoned: {p.Abandoned,16:N0}\n");
+        sb.Append(c, $"  guards:    mappings {p.GuardMappings:N0} (all arenas at most {p.GuardMappingLimit:N0}), skipped for budget {p.GuardsSkippedForBudget:N0}, protect refusals {p.GuardProtectRefusals:N0}\n");
         sb.Append("bins:      size  ind  allocated      nmalloc      ndalloc   curregs  curslabs  regs  pgs     nfills   nflushes\n");
         foreach (BinStats b in stats.Bins)
         {

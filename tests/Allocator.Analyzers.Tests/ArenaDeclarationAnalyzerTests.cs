@@ -25,6 +25,8 @@ public sealed class ArenaDeclarationAnalyzerTests
     [InlineData("ALLOC1004", "[Arena(DirtyDecayMs = -1, MuzzyDecayMs = 9_223_372_036_854)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1004", "[Arena(DirtyDecayMs = 0, MuzzyDecayMs = 0)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1005", "[Arena, Guards(SmallEvery = 0, LargeEvery = 1)] public sealed partial class Ok;", false)]
+    [InlineData("ALLOC1012", "[Arena, Guards(SmallEvery = 1, MappingShare = 1)] public sealed partial class Ok;", false)]
+    [InlineData("ALLOC1012", "[Arena, Guards(SmallEvery = 1, MappingShare = 0.0001)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1006", "[Arena(OversizeThreshold = 4096)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1006", "[Arena(OversizeThreshold = 65536), SizeClasses(LgPage = 16)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1007", "[Arena(LgExtentMaxActiveFit = 0)] public sealed partial class Ok;", false)]

@@ -15,11 +15,15 @@ namespace Allocator.Soak;
 /// a number of minutes while RSS is sampled; after warm-up, RSS must not grow. Usage:
 /// <c>dotnet run -c Release --project tests/Allocator.Soak -- [minutes] [threads]</c>.
 /// Exit code 0 when RSS stayed flat (within 10% of the warm-up peak), 1 otherwise.
+/// <c>-- guarded [GiB] [threads]</c> runs instead the guarded server workload of the CI test
+/// (production guard settings, every block's contents checked) over that many GiB of allocations;
+/// exit code 0 when every block stayed intact.
 /// </summary>
 public static unsafe class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "guarded") return Guarded(args);
         double minutes = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 10;
         int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4;
         using var arena = Arena.Create(new ArenaOptions { DirtyDecayMs = 1_000, MuzzyDecayMs = 1_000, GuardLargeEvery = 128, GuardSmallEvery = 64 });
@@ -73,5 +77,16 @@ public static unsafe class Program
         File.WriteAllLines("soak-rss.csv", samples.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Seconds:F0},{s.RssKiB}")).Prepend("seconds,rss_kib"));
         Console.WriteLine($"{Interlocked.Read(ref ops):N0} operations; RSS peak after warm-up {laterPeak:N0} KiB against {warmPeak:N0} KiB during it: {(flat ? "flat" : "GROWING")}");
         return flat ? 0 : 1;
+    }
+
+    private static int Guarded(string[] args)
+    {
+        double gib = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 4;
+        int threads = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4;
+        using Arena arena = Arena.Create(Allocator.Tests.Guards.GuardedServerWorkload.ServerOptions());
+        var clock = Stopwatch.StartNew();
+        string? corruption = Allocator.Tests.Guards.GuardedServerWorkload.Run(arena, (long)(gib * (1L << 30)), threads, Console.WriteLine);
+        Console.WriteLine(corruption ?? $"every block intact after {clock.Elapsed.TotalSeconds:F0} s; RSS {ProcStatus.RssKiB():N0} KiB");
+        return corruption is null ? 0 : 1;
     }
 }

@@ -104,6 +104,18 @@ public static partial class Fixtures
             [Guards(SmallEvery = 1, {|ALLOC1005:LargeEvery = -64|})]
             public sealed partial class BadGuards;
             """),
+        ("ALLOC1012", "MappingShareZero", """
+            using Allocator;
+            [Arena, Guards(SmallEvery = 1, {|ALLOC1012:MappingShare = 0|})] public sealed partial class BadShare;
+            """),
+        ("ALLOC1012", "MappingShareAboveOne", """
+            using Allocator;
+            [Arena, Guards({|ALLOC1012:MappingShare = 1.000001|})] public sealed partial class BadShare;
+            """),
+        ("ALLOC1012", "MappingShareNaN", """
+            using Allocator;
+            [Arena, Guards(LargeEvery = 8, {|ALLOC1012:MappingShare = double.NaN|})] public sealed partial class BadShare;
+            """),
         ("ALLOC1006", "OversizeBelowPage", """
             using Allocator;
             [Arena({|ALLOC1006:OversizeThreshold = 4095|})] public sealed partial class SmallOversize;

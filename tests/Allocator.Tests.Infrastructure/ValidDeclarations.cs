@@ -27,7 +27,7 @@ public static class ValidDeclarations
         [Arena(Retain = false, DirtyDecayMs = -1, MuzzyDecayMs = 2_500, OversizeThreshold = 64L << 20,
                LgExtentMaxActiveFit = 3, ThreadCache = false, DebugChecks = true)]
         [SizeClasses(LgQuantum = 3, LgPage = 16, LgGroup = 1, LgTinyMin = 3)]
-        [Guards(SmallEvery = 8, LargeEvery = 2)]
+        [Guards(SmallEvery = 8, LargeEvery = 2, MappingShare = 0.125)]
         public sealed partial class TunedArena;
         """;
 

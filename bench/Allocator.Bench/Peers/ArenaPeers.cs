@@ -124,6 +124,21 @@ internal static class ArenaPeers
             new ArenaPeer<TFree>(arena), arena.Purge));
     }
 
+    /// <summary>
+    /// The sealed arena with guard pages: every 64th slab and large block (the production settings of
+    /// docs/configuration.md), or every one of them. Beside <see cref="Sealed{TFree}"/> it shows what guards cost.
+    /// </summary>
+    public static PeerProbe Guarded(bool every)
+    {
+        int n = every ? 1 : 64;
+        if (Arena.Create(new ArenaOptions { GuardSmallEvery = n, GuardLargeEvery = n }) is not Arena<RuntimeArenaPolicy> arena)
+            return PeerProbe.Skip("Arena.Create() no longer returns Arena<RuntimeArenaPolicy>");
+        return PeerProbe.Of(new PeerEntry<ArenaPeer<UnsizedFree>, nint>(
+            every ? "guarded every Free" : "guarded 1/64 Free", PeerKind.Project, false,
+            $"the sealed arena with guard pages on {(every ? "every" : "every 64th")} slab and large block; Allocate + Free",
+            new ArenaPeer<UnsizedFree>(arena), arena.Purge));
+    }
+
     /// <summary>An <c>[Arena]</c> declaration with the defaults, through its generated facade.</summary>
     public static PeerProbe Generated<TFree>() where TFree : struct, IFreeMode
     {

@@ -15,6 +15,7 @@ namespace Demo
         /// <para>Size classes: quantum 8 bytes, pages of 64 KiB, 2 classes per doubling, smallest class 8 bytes.</para>
         /// <para>119 size classes: 27 small ones up to 96 KiB served from slabs of 1 and 3 pages, large ones from 128 KiB.</para>
         /// <para>Every 8th slab has guard pages. Every 2nd large extent has guard pages.</para>
+        /// <para>No new guard page is made once the guards of all arenas use 12.5% of the process's mapping limit (vm.max_map_count).</para>
         /// <para>Guarded slabs are reused without a protection call from a guarded cache of 2 exact-size bins, holding extents of 3 and 5 pages (slab plus a guard page on each side), at most 320 KiB each.</para>
         /// <para>No thread cache: every small allocation goes to its bin.</para>
         /// <para>Debug checks on: every free is checked against the slab bitmap, so a double free is caught at once.</para>
@@ -47,6 +48,8 @@ namespace Demo
             public static int GuardSmallEvery => 8;
             /// <inheritdoc/>
             public static int GuardLargeEvery => 2;
+            /// <inheritdoc/>
+            public static double GuardMappingShare => 0.125D;
             /// <inheritdoc/>
             public static bool ThreadCache => false;
             /// <inheritdoc/>

@@ -15,6 +15,7 @@ namespace Demo
         /// <para>Size classes: quantum 16 bytes, pages of 4 KiB, 4 classes per doubling, smallest class 8 bytes.</para>
         /// <para>232 size classes: 36 small ones up to 14 KiB served from slabs of 1, 2, 3, 5 and 7 pages, large ones from 16 KiB.</para>
         /// <para>Every slab has guard pages. Every 64th large extent has guard pages.</para>
+        /// <para>No new guard page is made once the guards of all arenas use 25% of the process's mapping limit (vm.max_map_count).</para>
         /// <para>Guarded slabs are reused without a protection call from a guarded cache of 5 exact-size bins, holding extents of 2, 3, 4, 6 and 8 pages (slab plus one guard page after it), at most 32 KiB each.</para>
         /// <para>Each thread caches recently freed regions.</para>
         /// <para>Debug checks off.</para>
@@ -47,6 +48,8 @@ namespace Demo
             public static int GuardSmallEvery => 1;
             /// <inheritdoc/>
             public static int GuardLargeEvery => 64;
+            /// <inheritdoc/>
+            public static double GuardMappingShare => 0.25D;
             /// <inheritdoc/>
             public static bool ThreadCache => true;
             /// <inheritdoc/>

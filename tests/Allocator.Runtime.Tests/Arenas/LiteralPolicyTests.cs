@@ -217,6 +217,8 @@ public sealed unsafe class LiteralPolicyTests
 
         public static int GuardLargeEvery => 0;
 
+        public static double GuardMappingShare => 0.25;
+
         public static bool UsesDefaultHooks => true;
 
         public static long DirtyDecayMs => TVariant.DirtyDecayMs;

@@ -17,10 +17,11 @@ namespace Allocator.Tests.Hardening;
 public sealed unsafe class OsFaultTests
 {
     // Without retain freed extents are unmapped (never failed), so nothing is decommitted and
-    // nothing is committed again.
+    // nothing is committed again. Unprotect comes from freeing a guarded large block (both) and
+    // from decaying a guarded slab before it is unmapped (without retain).
     private static OsCall[] Claimed(bool retain) => retain
-        ? new[] { OsCall.Map, OsCall.Commit, OsCall.Decommit, OsCall.PurgeLazy, OsCall.PurgeForced, OsCall.Protect }
-        : new[] { OsCall.Map, OsCall.PurgeLazy, OsCall.PurgeForced, OsCall.Protect };
+        ? new[] { OsCall.Map, OsCall.Commit, OsCall.Decommit, OsCall.PurgeLazy, OsCall.PurgeForced, OsCall.Protect, OsCall.Unprotect }
+        : new[] { OsCall.Map, OsCall.PurgeLazy, OsCall.PurgeForced, OsCall.Protect, OsCall.Unprotect };
 
     [Theory]
     [InlineData(true)]
@@ -52,6 +53,9 @@ public sealed unsafe class OsFaultTests
                     do armed = Run(retain, (kind, n), null);
                     while (armed.Fired == 0 && armed.Calls < n && ++tries < 5);
                     Assert.True(armed.Fired == 1, $"the {n}-th {kind} call was failed {armed.Fired} times, not once ({armed.Calls} calls of that kind)");
+                    // Protection calls come only from guards, and each refusal is counted where the arena reports it.
+                    if (kind is OsCall.Protect or OsCall.Unprotect)
+                        Assert.True(armed.ProtectRefusals == 1, $"the failed {n}-th {kind} call shows as {armed.ProtectRefusals} protect refusals");
                     if (armed.GuardsWhenFired) firedUnderGuards++;
                 }
 
@@ -64,7 +68,7 @@ public sealed unsafe class OsFaultTests
         }
     }
 
-    private readonly record struct RunResult(int Fired, int Calls, int StepsWithGuards, bool GuardsWhenFired);
+    private readonly record struct RunResult(int Fired, int Calls, int StepsWithGuards, bool GuardsWhenFired, long ProtectRefusals);
 
     // With counts set, a probe run: every call is counted and none fails, and the workload must
     // then get every block it asks for. Otherwise the n-th call of one kind fails.
@@ -107,7 +111,7 @@ public sealed unsafe class OsFaultTests
         };
         try
         {
-            for (int step = 0; step < 30; step++)
+            for (int step = 0; step < 40; step++)
             {
                 bool guarded = GuardPagesInPlace(arena);
                 if (guarded) stepsWithGuards++;
@@ -157,15 +161,32 @@ public sealed unsafe class OsFaultTests
         }
         finally
         {
-            // Teardown is not faulted: unmapping is never failed, and the purges on the way are tested above.
+            // Teardown is not faulted: unmapping is never failed, and the purges on the way are tested above
+            // (unguarding at destroy is, in GuardFailureTests).
             Pages.FaultInjector = null;
+        }
+
+        long refusals;
+        var guardPages = new List<nuint>();
+        try
+        {
+            refusals = arena.GetStats().Pages.GuardProtectRefusals;
+            foreach (AddressSpaceRegion region in arena.GetAddressSpace())
+            {
+                if (region.Kind == AddressSpaceKind.Guard) guardPages.Add(region.Start);
+            }
+        }
+        finally
+        {
             arena.Dispose();
             map.Dispose();
         }
 
-        // Nothing this run mapped is still mapped: no leaked extent, guard page or metadata block.
+        // Nothing this run mapped is still mapped: no leaked extent, guard page or metadata block,
+        // and no guard page in place at the end is still inaccessible.
+        foreach (nuint g in guardPages) Assert.True(ProcMaps.CountProtNone((void*)g, Pages.PageSize) == 0, $"the guard page at 0x{g:x} outlived the arena");
         Assert.Equal(mappedBefore, Pages.MappedBytes);
-        return new RunResult(fired, seen, stepsWithGuards, guardsWhenFired);
+        return new RunResult(fired, seen, stepsWithGuards, guardsWhenFired, refusals);
     }
 
     // Guard pages the arena reports that the kernel also shows as inaccessible.
