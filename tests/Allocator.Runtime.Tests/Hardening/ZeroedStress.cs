@@ -13,6 +13,9 @@ public sealed unsafe class ZeroedStress
     public nuint MinLarge = 16 << 10, MaxLarge = 64 << 10;
     public int LargePercent = 50;
     public bool DataViaRealloc = true;
+    /// <summary>When set, rounds go on until this much time has passed (the soak run); <see cref="Rounds"/> is then a minimum.</summary>
+    public TimeSpan? Duration;
+    public int RoundsRun;
     public long ZeroFailures, ContentFailures, Blocks;
     public ConcurrentQueue<string> Reports = new();
     readonly nint[] _transfer;
@@ -22,8 +25,10 @@ public sealed unsafe class ZeroedStress
 
     public void Run(Action<int>? afterRound = null)
     {
-        for (int round = 0; round < Rounds; round++)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int round = 0; round < Rounds || (Duration is { } d && clock.Elapsed < d); round++)
         {
+            RoundsRun = round + 1;
             var ts = new Thread[Threads];
             for (int t = 0; t < Threads; t++) { int tid = t + round * Threads; ts[t] = new Thread(() => Worker(tid)); }
             foreach (var t in ts) t.Start();
