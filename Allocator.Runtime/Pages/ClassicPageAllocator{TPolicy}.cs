@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Threading;
@@ -318,16 +317,18 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         decay.Lock.Exit();
         try
         {
-            var stash = new List<nint>();
+            // Evicted extents are active and in no set, so their list links are free to chain them:
+            // a purge pass allocates nothing on the GC heap.
+            var stash = new EdataList<ActiveLinks>();
             nuint stashed = 0;
             Edata* e;
             while (stashed < max && (e = ExtentOps<TPolicy>.Evict(Context, ecache, limit)) != null)
             {
-                stash.Add((nint)e);
+                stash.Append(e);
                 stashed += e->Size / Context.Page;
             }
 
-            DecayStashed(ecache, fully, stash);
+            DecayStashed(ecache, fully, ref stash);
         }
         finally
         {
@@ -336,15 +337,17 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         }
     }
 
-    private void DecayStashed(Ecache ecache, bool fully, List<nint> stash)
+    private void DecayStashed(Ecache ecache, bool fully, ref EdataList<ActiveLinks> stash)
     {
-        if (stash.Count == 0) return;
+        if (stash.IsEmpty) return;
         ExtentContext ctx = Context;
         bool tryMuzzy = !fully && ctx.MuzzyDecayMs != 0;
-        long pages = 0, unmapped = 0;
-        foreach (nint handle in stash)
+        long pages = 0, unmapped = 0, extents = 0;
+        Edata* e;
+        while ((e = stash.First) != null)
         {
-            var e = (Edata*)handle;
+            stash.Remove(e);
+            extents++;
             pages += (long)(e->Size / ctx.Page);
             if (ecache == ctx.Dirty && tryMuzzy && ctx.Hooks.PurgeLazy(e->Base, e->Size, 0, e->Size, ctx.ArenaIndex))
             {
@@ -361,7 +364,7 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         ExtentStats s = ctx.Stats;
         bool dirty = ecache == ctx.Dirty;
         Interlocked.Increment(ref dirty ? ref s.DirtyPurges : ref s.MuzzyPurges);
-        Interlocked.Add(ref dirty ? ref s.DirtyPurgeCalls : ref s.MuzzyPurgeCalls, stash.Count);
+        Interlocked.Add(ref dirty ? ref s.DirtyPurgeCalls : ref s.MuzzyPurgeCalls, extents);
         Interlocked.Add(ref dirty ? ref s.DirtyPurgedPages : ref s.MuzzyPurgedPages, pages);
         s.AddMapped(-unmapped);
     }
