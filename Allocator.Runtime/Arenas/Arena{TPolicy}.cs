@@ -30,6 +30,10 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
 
     private readonly PageAllocator<TPolicy> _pa;
     private readonly Rtree _tree;
+
+    // The tree's root beside the arena's other hot fields, so that Free's lookup is one load from
+    // the arena, then the root entry and the leaf word.
+    private readonly ulong** _rtreeRoot;
     private readonly uint _index;
     private readonly long _id;
     private readonly SizeClasses _classes;
@@ -96,6 +100,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         _id = NextId();
         _pa = CreatePageAllocator(options);
         _tree = _pa.Context.Map.Tree;
+        _rtreeRoot = _tree.Root;
 
         // 3. The size tables the hot paths read, copied into the metadata for a runtime policy.
         // Everything from here on can still fail (no metadata memory, no purger thread): give the
