@@ -60,6 +60,9 @@ public sealed unsafe partial class Arena<TPolicy>
         // The inlined hit: a region of one of this arena's active slabs going into this thread's
         // current cache. One leaf word says slab, state and class; the slab's edata gives owner
         // and start for the region check. Null, large blocks, misses and every error go out of line.
+        // The thread's cache is read first: the thread-local access is a call, and before it
+        // nothing of the lookup is live yet that would have to be saved across it.
+        ThreadCache* tc = FreeCaches && ThreadCaches.LastKey == _key ? ThreadCaches.Last : null;
         ulong word = Rtree.ReadWord(_rtreeRoot, pointer);
         if (RtreeContents.IsActiveSlab(word))
         {
@@ -67,9 +70,7 @@ public sealed unsafe partial class Arena<TPolicy>
             int index = RtreeContents.SizeIndexOf(word);
             if (e->ArenaIndex == _index && IsRegionStart(e, pointer, index))
             {
-                if (UseThreadCache && !DebugChecks && index < _cachedClasses && ThreadCaches.LastKey == _key &&
-                    ThreadCaches.Last->Bins[index].TryPush(pointer))
-                    return;
+                if (tc != null && index < _cachedClasses && tc->Bins[index].TryPush(pointer)) return;
 
                 FreeSmallSlow(e, pointer, index);
                 return;

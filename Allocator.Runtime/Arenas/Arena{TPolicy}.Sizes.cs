@@ -59,6 +59,8 @@ public sealed unsafe partial class Arena<TPolicy>
 
     private bool DebugChecks => TPolicy.IsRuntimeConfigured ? _debugChecks : TPolicy.DebugChecks;
 
+    private bool FreeCaches => TPolicy.IsRuntimeConfigured ? _freeCaches : TPolicy.ThreadCache && !TPolicy.DebugChecks;
+
     // Run-time state for every policy: SetDecayTimes may turn decay on for a policy declared without it.
     private bool Decays => Volatile.Read(ref _decays);
 }

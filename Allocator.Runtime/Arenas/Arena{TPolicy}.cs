@@ -49,6 +49,10 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     private readonly ulong _lookupMax, _smallMax, _largeMax;
     private readonly nuint _page;
     private readonly bool _threadCache, _debugChecks;
+
+    // Free may push into the thread cache: a cache and no debug checks (one test for a runtime policy).
+    private readonly bool _freeCaches;
+
     private bool _decays;
     private ThreadCache* _caches;
     private long _uncachedTicks;
@@ -128,6 +132,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         for (int i = 0; i < _cachedClasses && ClassSize(i) <= _lookupMax; i++) fastMax = ClassSize(i);
         _allocFastMax = UseThreadCache ? (nuint)fastMax : 0;
         _freeFastMax = DebugChecks ? 0 : _allocFastMax;
+        _freeCaches = UseThreadCache && !DebugChecks;
         _cachedMax = UseThreadCache && _cachedClasses > 0 ? (nuint)_classes.IndexToSize(_cachedClasses - 1) : 0;
         _lookupShift = options.LgTinyMin;
         _lookupRound = ((nuint)1 << options.LgTinyMin) - 1;
