@@ -57,34 +57,44 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void Free(void* pointer)
     {
+        // The inlined hit: a region of one of this arena's active slabs going into this thread's
+        // current cache. One leaf word says slab, state and class; the slab's edata gives owner
+        // and start for the region check. Null, large blocks, misses and every error go out of line.
+        // The thread's cache is read first: the thread-local access is a call, and before it
+        // nothing of the lookup is live yet that would have to be saved across it.
+        ThreadCache* tc = FreeCaches && ThreadCaches.LastKey == _key ? ThreadCaches.Last : null;
+        ulong word = Rtree.ReadWord(_rtreeRoot, pointer);
+        if (RtreeContents.IsActiveSlab(word))
+        {
+            Edata* e = RtreeContents.EdataOf(word);
+            int index = RtreeContents.SizeIndexOf(word);
+            if (e->ArenaIndex == _index && IsRegionStart(e, pointer, index))
+            {
+                if (tc != null && index < _cachedClasses && tc->Bins[index].TryPush(pointer)) return;
+
+                FreeSmallSlow(e, pointer, index);
+                return;
+            }
+        }
+
+        FreeOther(pointer);
+    }
+
+    // Free of anything but a slab region of this arena: null, a large block, or a pointer to report.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FreeOther(void* pointer)
+    {
         if (pointer == null) return;
         ulong* element = _tree.Element(pointer, initMissing: false);
         if (element != null)
         {
             RtreeContents c = RtreeContents.Decode(*element);
             Edata* e = c.Edata;
-            if (e != null && c.State == ExtentState.Active && e->ArenaIndex == _index)
+            if (e != null && c.State == ExtentState.Active && e->ArenaIndex == _index && !c.IsSlab &&
+                pointer == e->Address && c.SizeIndex != Edata.NoSizeIndex)
             {
-                int index = c.SizeIndex;
-                if (c.IsSlab)
-                {
-                    if (RegionOf(e, pointer, index) >= 0)
-                    {
-                        if (UseThreadCache && !DebugChecks && index < _cachedClasses)
-                        {
-                            ThreadCache* tc = ThreadCacheOrNull();
-                            if (tc != null && tc->Bins[index].TryPush(pointer)) return;
-                        }
-
-                        FreeSmallSlow(e, pointer, index);
-                        return;
-                    }
-                }
-                else if (pointer == e->Address && index != Edata.NoSizeIndex)
-                {
-                    FreeLarge(e, index);
-                    return;
-                }
+                FreeLarge(e, c.SizeIndex);
+                return;
             }
         }
 
@@ -242,6 +252,14 @@ public sealed unsafe partial class Arena<TPolicy>
         }
 
         throw NotOwned(pointer);
+    }
+
+    // Whether the pointer starts a region of the slab (the free path's check, one compare).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsRegionStart(Edata* slab, void* pointer, int index)
+    {
+        uint offset = (uint)((byte*)pointer - (byte*)slab->Address);
+        return (uint)(((ulong)offset * DivMagic(index)) >> 32) * RegionSize(index) == offset;
     }
 
     // The region of a slab that starts at the pointer, or -1 when it points inside one.

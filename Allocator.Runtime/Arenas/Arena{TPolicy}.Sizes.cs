@@ -39,15 +39,27 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong ClassSize(int index) => TPolicy.IsRuntimeConfigured ? _indexToSize[index] : TPolicy.ClassSizes[index];
 
+    // Bin tables are read with slab class indices only (from a slab's map word or a bin), which
+    // the constructor checked against the tables' lengths, so the free path skips the bounds check.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private uint RegionSize(int index) => TPolicy.IsRuntimeConfigured ? _regionSize[index] : (uint)TPolicy.BinRegionSizes[index];
+    private uint RegionSize(int index)
+    {
+        Debug.Assert((uint)index < (uint)_binCount);
+        return TPolicy.IsRuntimeConfigured ? _regionSize[index] : (uint)Unsafe.Add(ref MemoryMarshal.GetReference(TPolicy.BinRegionSizes), index);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private uint DivMagic(int index) => TPolicy.IsRuntimeConfigured ? _divMagic[index] : TPolicy.BinDivMagic[index];
+    private uint DivMagic(int index)
+    {
+        Debug.Assert((uint)index < (uint)_binCount);
+        return TPolicy.IsRuntimeConfigured ? _divMagic[index] : Unsafe.Add(ref MemoryMarshal.GetReference(TPolicy.BinDivMagic), index);
+    }
 
     private bool UseThreadCache => TPolicy.IsRuntimeConfigured ? _threadCache : TPolicy.ThreadCache;
 
     private bool DebugChecks => TPolicy.IsRuntimeConfigured ? _debugChecks : TPolicy.DebugChecks;
+
+    private bool FreeCaches => TPolicy.IsRuntimeConfigured ? _freeCaches : TPolicy.ThreadCache && !TPolicy.DebugChecks;
 
     // Run-time state for every policy: SetDecayTimes may turn decay on for a policy declared without it.
     private bool Decays => Volatile.Read(ref _decays);

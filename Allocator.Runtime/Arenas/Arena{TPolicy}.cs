@@ -30,6 +30,10 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
 
     private readonly PageAllocator<TPolicy> _pa;
     private readonly Rtree _tree;
+
+    // The tree's root beside the arena's other hot fields, so that Free's lookup is one load from
+    // the arena, then the root entry and the leaf word.
+    private readonly ulong** _rtreeRoot;
     private readonly uint _index;
     private readonly long _id;
     private readonly SizeClasses _classes;
@@ -45,6 +49,10 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     private readonly ulong _lookupMax, _smallMax, _largeMax;
     private readonly nuint _page;
     private readonly bool _threadCache, _debugChecks;
+
+    // Free may push into the thread cache: a cache and no debug checks (one test for a runtime policy).
+    private readonly bool _freeCaches;
+
     private bool _decays;
     private ThreadCache* _caches;
     private long _uncachedTicks;
@@ -96,6 +104,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         _id = NextId();
         _pa = CreatePageAllocator(options);
         _tree = _pa.Context.Map.Tree;
+        _rtreeRoot = _tree.Root;
 
         // 3. The size tables the hot paths read, copied into the metadata for a runtime policy.
         // Everything from here on can still fail (no metadata memory, no purger thread): give the
@@ -123,6 +132,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         for (int i = 0; i < _cachedClasses && ClassSize(i) <= _lookupMax; i++) fastMax = ClassSize(i);
         _allocFastMax = UseThreadCache ? (nuint)fastMax : 0;
         _freeFastMax = DebugChecks ? 0 : _allocFastMax;
+        _freeCaches = UseThreadCache && !DebugChecks;
         _cachedMax = UseThreadCache && _cachedClasses > 0 ? (nuint)_classes.IndexToSize(_cachedClasses - 1) : 0;
         _lookupShift = options.LgTinyMin;
         _lookupRound = ((nuint)1 << options.LgTinyMin) - 1;

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -31,7 +32,9 @@ internal unsafe struct ThreadCache
     public ThreadCache* Next;
     public ThreadCache* Prev;
 
-    private static readonly int HeaderSize = (sizeof(ThreadCache) + 63) & ~63;
+    // The header rounded up to a cache line. A constant rather than a computed static, so that code
+    // compiled before this type is initialized (no tiering, or the first tier) adds it as an immediate.
+    private const int HeaderSize = 64;
 
     public CacheBin* Bins
     {
@@ -42,6 +45,7 @@ internal unsafe struct ThreadCache
     /// <summary>Maps a block with one bin per entry of <paramref name="capacities"/>.</summary>
     public static ThreadCache* Create(ReadOnlySpan<int> capacities, uint arenaIndex, long arenaId, ulong key)
     {
+        Debug.Assert(sizeof(ThreadCache) <= HeaderSize, "the header outgrew its cache line");
         nuint slots = 0;
         foreach (int c in capacities) slots += (nuint)c;
         nuint bytes = (nuint)HeaderSize + (nuint)(sizeof(CacheBin) * capacities.Length) + slots * (nuint)sizeof(void*);

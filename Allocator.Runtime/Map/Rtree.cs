@@ -19,10 +19,15 @@ public sealed unsafe class Rtree : IDisposable
 {
     private const int AddressBits = 48;
 
+    // The geometry follows from the page size alone, so it is static: once the class is initialized
+    // the JIT reads these as constants, and a lookup's shifts and masks become immediates.
+    private static readonly int s_lgPage = BitOperations.Log2(Pages.PageSize);
+    private static readonly int s_rootBits = (AddressBits - s_lgPage) / 2;
+    private static readonly int s_leafBits = AddressBits - s_lgPage - s_rootBits;
+
     private readonly Base _base;
     private readonly bool _ownsBase;
     private readonly RankedLock _initLock = new(LockRank.RtreeInit);
-    private readonly int _lgPage, _leafBits, _rootBits;
     private readonly ulong** _root;
 
     /// <summary>Creates a tree whose nodes come from <paramref name="metadata"/> (or a private base when null).</summary>
@@ -30,16 +35,12 @@ public sealed unsafe class Rtree : IDisposable
     {
         _ownsBase = metadata is null;
         _base = metadata ?? new Base(DefaultExtentHooks.Unmapping);
-        _lgPage = BitOperations.Log2(Pages.PageSize);
-        int significant = AddressBits - _lgPage;
-        _rootBits = significant / 2;
-        _leafBits = significant - _rootBits;
-        _root = (ulong**)_base.Allocate((nuint)(sizeof(ulong*) << _rootBits), 64);
+        _root = (ulong**)_base.Allocate((nuint)(sizeof(ulong*) << s_rootBits), 64);
         if (_root == null) throw new OutOfMemoryException("The address map could not map its root node.");
     }
 
     /// <summary>Bytes of address space one leaf covers.</summary>
-    public ulong LeafSpan => 1UL << (_lgPage + _leafBits);
+    public ulong LeafSpan => 1UL << (s_lgPage + s_leafBits);
 
     /// <summary>
     /// Finds the leaf word of the page holding <paramref name="address"/>. With
@@ -50,7 +51,7 @@ public sealed unsafe class Rtree : IDisposable
     internal ulong* Element(void* address, bool initMissing)
     {
         ulong key = (ulong)address;
-        ulong rootIndex = (key >> (_lgPage + _leafBits)) & ((1UL << _rootBits) - 1);
+        ulong rootIndex = (key >> (s_lgPage + s_leafBits)) & ((1UL << s_rootBits) - 1);
         ulong* leaf = (ulong*)Volatile.Read(ref *(nuint*)&_root[rootIndex]);
         if (leaf == null)
         {
@@ -59,7 +60,24 @@ public sealed unsafe class Rtree : IDisposable
             if (leaf == null) return null;
         }
 
-        return leaf + ((key >> _lgPage) & ((1UL << _leafBits) - 1));
+        return leaf + ((key >> s_lgPage) & ((1UL << s_leafBits) - 1));
+    }
+
+    /// <summary>The root node, for callers that keep it beside their own hot fields (see <see cref="ReadWord"/>).</summary>
+    internal ulong** Root => _root;
+
+    /// <summary>
+    /// The leaf word of the page holding <paramref name="address"/> in the tree whose root is
+    /// <paramref name="root"/>, or the empty word when no leaf covers it: the free path's lookup,
+    /// two dependent loads (root entry, then leaf word) with constant shifts.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong ReadWord(ulong** root, void* address)
+    {
+        ulong key = (ulong)address;
+        ulong* leaf = (ulong*)Volatile.Read(ref *(nuint*)&root[(key >> (s_lgPage + s_leafBits)) & ((1UL << s_rootBits) - 1)]);
+        if (leaf == null) return RtreeContents.EmptyWord;
+        return Volatile.Read(ref leaf[(key >> s_lgPage) & ((1UL << s_leafBits) - 1)]);
     }
 
     /// <summary>Reads the contents for <paramref name="address"/>; false when no leaf covers it. Read-only: see <see cref="ExtentMap.TryLookup"/>.</summary>
@@ -140,15 +158,15 @@ public sealed unsafe class Rtree : IDisposable
     /// </summary>
     internal void ForEachMapped(Action<nuint, ulong> visit)
     {
-        int leafCount = 1 << _leafBits;
-        for (ulong r = 0; r < (1UL << _rootBits); r++)
+        int leafCount = 1 << s_leafBits;
+        for (ulong r = 0; r < (1UL << s_rootBits); r++)
         {
             ulong* leaf = (ulong*)Volatile.Read(ref *(nuint*)&_root[r]);
             if (leaf == null) continue;
             for (int i = 0; i < leafCount; i++)
             {
                 ulong word = Volatile.Read(ref leaf[i]);
-                if (word != RtreeContents.EmptyWord) visit((nuint)((r << (_lgPage + _leafBits)) | ((ulong)i << _lgPage)), word);
+                if (word != RtreeContents.EmptyWord) visit((nuint)((r << (s_lgPage + s_leafBits)) | ((ulong)i << s_lgPage)), word);
             }
         }
     }
@@ -159,7 +177,7 @@ public sealed unsafe class Rtree : IDisposable
         {
             ulong* leaf = _root[rootIndex];
             if (leaf != null) return leaf;
-            nuint bytes = (nuint)sizeof(ulong) << _leafBits;
+            nuint bytes = (nuint)sizeof(ulong) << s_leafBits;
             leaf = (ulong*)_base.Allocate(bytes, Pages.PageSize);
             if (leaf == null) return null;
             // Base memory is zeroed and a zero word is the empty word, so a fresh leaf needs no fill.

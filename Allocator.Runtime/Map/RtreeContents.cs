@@ -15,7 +15,9 @@ namespace Allocator.Extents;
 [EditorBrowsable(EditorBrowsableState.Advanced)]
 public readonly unsafe struct RtreeContents
 {
-    private const ulong PointerMask = ((1UL << 48) - 1) & ~127UL;
+    internal const ulong PointerMask = ((1UL << 48) - 1) & ~127UL;
+    internal const ulong SlabBit = 1, StateMask = 7UL << 2;
+    internal const int SizeIndexShift = 48;
 
     /// <summary>The extent whose page this is, or null.</summary>
     public readonly Edata* Edata;
@@ -60,6 +62,22 @@ public readonly unsafe struct RtreeContents
         if (edata == null) return new RtreeContents(null, Extents.Edata.NoSizeIndex, false, false, ExtentState.Active);
         return new RtreeContents(edata, (int)((word >> 48) & 0xFF), (word & 1) != 0, (word & 2) != 0, (ExtentState)((word >> 2) & 7));
     }
+
+    /// <summary>
+    /// True when the word maps a page of an active slab (slab bit set, state bits zero, which is
+    /// <see cref="ExtentState.Active"/>): one mask and compare, for the free path.
+    /// Only <see cref="Encode"/> sets the slab bit, always with an edata, so the edata is non-null.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsActiveSlab(ulong word) => (word & (SlabBit | StateMask)) == SlabBit;
+
+    /// <summary>The edata of a non-empty word.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Edata* EdataOf(ulong word) => (Edata*)(word & PointerMask);
+
+    /// <summary>The size index of a non-empty word.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int SizeIndexOf(ulong word) => (byte)(word >> SizeIndexShift);
 
     /// <summary>The word with only its state bits replaced.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

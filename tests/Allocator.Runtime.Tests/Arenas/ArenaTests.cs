@@ -168,6 +168,34 @@ public sealed unsafe class ArenaTests
     }
 
     [Fact]
+    public void BadFreesThrowBeforeTheThreadCacheTakesThem()
+    {
+        // With a cache, Free's inlined hit pushes a region without reaching the bins: it must refuse
+        // interior, misaligned and other arenas' pointers itself, or the cache would hand them out.
+        using var arena = NewArena();
+        byte* small = (byte*)arena.Allocate(48);
+        var bad = new List<nint> { (nint)(small + 8), (nint)(small + 1), (nint)(small + 47) };
+        using (var other = NewArena())
+        {
+            void* theirs = other.Allocate(48);
+            bad.Add((nint)theirs);
+            foreach (nint p in bad)
+            {
+                var ex = Assert.Throws<InvalidOperationException>(() => arena.Free((void*)p));
+                Assert.Contains($"0x{(nuint)p:x}", ex.Message);
+            }
+
+            other.Free(theirs);
+        }
+
+        var taken = Enumerable.Range(0, 64).Select(_ => (nint)arena.Allocate(48)).ToList();
+        Assert.Empty(taken.Intersect(bad));
+        foreach (nint p in taken) arena.Free((void*)p);
+        arena.Free(small);
+        arena.Validate();
+    }
+
+    [Fact]
     public void ADoubleFreeIsCaughtAtOnceWithDebugChecksAndAtTheLatestWhenTheCacheFlushes()
     {
         using (var debug = NewArena(new ArenaOptions { DebugChecks = true }))
