@@ -48,6 +48,13 @@ public static class AllocatorMetrics
         Counter(meter, "allocator.arena.purges", "{purge}", "Purge passes over dirty and muzzy pages.", s => s.Pages.DirtyPurges + s.Pages.MuzzyPurges);
         Counter(meter, "allocator.arena.purged", "By", "Bytes purged from dirty and muzzy pages.",
             s => (s.Pages.DirtyPurgedPages + s.Pages.MuzzyPurgedPages) * System.Environment.SystemPageSize);
+        Gauge(meter, "allocator.arena.hugepage.pageslabs", "{pageslab}", "2 MiB pageslabs of the hugepage allocator.", s => s.Pages.Pageslabs);
+        Gauge(meter, "allocator.arena.hugepage.huge_pageslabs", "{pageslab}", "Pageslabs believed backed by a huge page.", s => s.Pages.HugePageslabs);
+        Gauge(meter, "allocator.arena.hugepage.active", "By", "Bytes of pageslabs handed out.", s => s.Pages.HpaActive);
+        Gauge(meter, "allocator.arena.hugepage.dirty", "By", "Bytes freed inside pageslabs, not yet purged.", s => s.Pages.HpaDirty);
+        Gauge(meter, "allocator.arena.hugepage.anon_huge_pages", "By", "Bytes of pageslabs the kernel backs with huge pages (AnonHugePages).", s => s.Pages.AnonHugePages);
+        Counter(meter, "allocator.arena.hugepage.hugifies", "{pageslab}", "Pageslabs hugified.", s => s.Pages.Hugifies);
+        Counter(meter, "allocator.arena.hugepage.purges", "{purge}", "Purge passes over pageslabs.", s => s.Pages.HpaPurgePasses);
         return meter;
     }
 
