@@ -46,6 +46,10 @@ public sealed unsafe class HugePageArenaTests
         Assert.Equal(s.Pageslabs * (2L << 20), s.HpaMapped);
 
         // Resizing a hugepage extent in place fails: the block moves and keeps its contents.
+        Edata* big = ExtentOf(arena, large);
+        Assert.False(arena.PageAllocator.Expand(big, big->Size, big->Size + Page, big->SizeIndex + 1, zero: false));
+        Assert.False(arena.PageAllocator.Shrink(big, big->Size, big->Size - Page, big->SizeIndex - 1));
+        Assert.True(ExtentOf(arena, large) == big && big->Size == 40 << 10);
         for (int i = 0; i < 40 << 10; i++) ((byte*)large)[i] = (byte)i;
         void* moved = arena.Reallocate(large, 48 << 10);
         Assert.True(moved != large);
