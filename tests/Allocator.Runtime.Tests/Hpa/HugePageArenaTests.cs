@@ -111,6 +111,48 @@ public sealed unsafe class HugePageArenaTests
     }
 
     [Fact]
+    public void Threads_allocating_and_freeing_leave_the_pageslabs_consistent()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var arena = new Arena<RuntimeArenaPolicy>(new ArenaOptions { HugePages = HugePageMode.Lazy, TimeProvider = new Microsoft.Extensions.Time.Testing.FakeTimeProvider() });
+        var threads = new System.Threading.Thread[4];
+        for (int t = 0; t < threads.Length; t++)
+        {
+            int seed = t;
+            threads[t] = new System.Threading.Thread(() =>
+            {
+                var random = new Random(seed);
+                var live = new List<nint>();
+                for (int i = 0; i < 20_000; i++)
+                {
+                    if (live.Count > 200 || (live.Count > 0 && random.Next(2) == 0))
+                    {
+                        int k = random.Next(live.Count);
+                        byte* q = (byte*)live[k];
+                        if (q[0] != (byte)seed) throw new InvalidOperationException("a block was overwritten by another thread's");
+                        arena.Free(q);
+                        live[k] = live[^1];
+                        live.RemoveAt(live.Count - 1);
+                    }
+                    else
+                    {
+                        byte* p = (byte*)arena.Allocate((nuint)random.Next(1, 48 << 10));
+                        p[0] = (byte)seed;
+                        live.Add((nint)p);
+                    }
+                }
+
+                foreach (nint p in live) arena.Free((void*)p);
+            });
+            threads[t].Start();
+        }
+
+        foreach (System.Threading.Thread t in threads) t.Join();
+        arena.Validate();
+        Assert.True(arena.GetStats().Pages.Pageslabs >= 1);
+    }
+
+    [Fact]
     public void An_eager_arena_is_backed_by_huge_pages_and_an_off_one_is_not()
     {
         if (!OperatingSystem.IsLinux() || !Thp.Available) return;
