@@ -81,6 +81,17 @@ public sealed record ArenaOptions
     /// </summary>
     public bool? BackgroundPurge { get; init; }
 
+    /// <summary>
+    /// Serve extents of up to 64 KiB (slabs and small large allocations) from 2 MiB pageslabs that the
+    /// kernel can back with transparent huge pages (Linux). Default <see cref="HugePageMode.Off"/>.
+    /// Ignored with custom <see cref="Hooks"/>; where the system has no transparent huge pages the
+    /// arena still works and its stats count no page huge.
+    /// </summary>
+    public HugePageMode HugePages { get; init; }
+
+    /// <summary>With <see cref="HugePageMode.Lazy"/>: how long a pageslab must stay nearly full before it is made huge. Default 10 s.</summary>
+    public long HugifyDelayMs { get; init; } = 10_000;
+
     /// <summary>A private address map instead of the process-wide one (tests that account for every mapping).</summary>
     internal ExtentMap? Map { get; init; }
 
@@ -110,6 +121,11 @@ public sealed record ArenaOptions
             throw new ArgumentOutOfRangeException(nameof(GuardLargeEvery), GuardLargeEvery, "A guard sampling count is 0 (off) or positive.");
         if (!ArenaDeclarationRules.IsValidGuardMappingShare(GuardMappingShare))
             throw new ArgumentOutOfRangeException(nameof(GuardMappingShare), GuardMappingShare, "The guard mapping share is a fraction of vm.max_map_count above 0 and at most 1.");
+
+        if (!Enum.IsDefined(HugePages))
+            throw new ArgumentOutOfRangeException(nameof(HugePages), HugePages, "The hugepage mode is Off, Lazy or Eager.");
+        if (HugifyDelayMs < 0)
+            throw new ArgumentOutOfRangeException(nameof(HugifyDelayMs), HugifyDelayMs, "The hugify delay is 0 or more milliseconds.");
         if (ThreadCacheMax is < 0 or > 8 << 20)
             throw new ArgumentOutOfRangeException(nameof(ThreadCacheMax), ThreadCacheMax, "The thread cache holds sizes up to at most 8 MiB.");
     }

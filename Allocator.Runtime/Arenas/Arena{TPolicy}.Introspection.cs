@@ -28,7 +28,12 @@ public sealed unsafe partial class Arena<TPolicy>
         var active = new List<nint>();
         foreach (Bin bin in _bins) bin.Validate(_index, active);
         _large.Validate(active);
-        ExtentValidator.Validate(_pa.Context, active.ToArray(), activeIsComplete: true);
+        // Each backend checks its own: the classic one's mapped figure counts only its extents.
+        var classic = new List<nint>(active.Count);
+        var hugePage = new List<nint>();
+        foreach (nint e in active) (((Edata*)e)->IsHugePageAllocated ? hugePage : classic).Add(e);
+        ExtentValidator.Validate(_pa.Context, classic.ToArray(), activeIsComplete: true);
+        _pa.ValidateHugePages(hugePage.ToArray());
         ValidateGuardCharge(active);
     }
 

@@ -195,6 +195,8 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
                 TimeProvider = options.TimeProvider,
                 PageClasses = _classes,
                 Map = options.Map,
+                HugePages = options.HugePages,
+                HugifyDelayMs = options.HugifyDelayMs,
             });
         }
         catch

@@ -17,6 +17,9 @@ internal static unsafe partial class LibC
     public static readonly int MapNoReserve = OperatingSystem.IsMacOS() ? 0 : 0x4000;
 
     public const int MadvDontNeed = 4;
+    public const int MadvHugePage = 14;
+    public const int MadvNoHugePage = 15;
+    public const int MadvCollapse = 25;
     public static readonly int MadvFree = OperatingSystem.IsMacOS() ? 5 : 8;
 
     public static readonly void* MapFailed = (void*)-1;

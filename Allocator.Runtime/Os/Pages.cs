@@ -140,6 +140,32 @@ public static unsafe class Pages
         return Check(LibC.Madvise(address, size, LibC.MadvDontNeed) == 0);
     }
 
+    /// <summary>Whether MADV_COLLAPSE is known to work; cleared the first time the kernel refuses it as unknown.</summary>
+    internal static bool CollapseSupported { get; private set; } = OperatingSystem.IsLinux();
+
+    /// <summary>Marks the range eligible for transparent huge pages (MADV_HUGEPAGE, Linux only).</summary>
+    internal static bool AdviseHuge(void* address, nuint size) => Advise(address, size, LibC.MadvHugePage);
+
+    /// <summary>Excludes the range from transparent huge pages (MADV_NOHUGEPAGE, Linux only).</summary>
+    internal static bool AdviseNoHuge(void* address, nuint size) => Advise(address, size, LibC.MadvNoHugePage);
+
+    /// <summary>Collapses the range into huge pages now (MADV_COLLAPSE, Linux 6.1 and later); false when the kernel could not.</summary>
+    internal static bool Collapse(void* address, nuint size)
+    {
+        if (!CollapseSupported) return false;
+        if (Advise(address, size, LibC.MadvCollapse)) return true;
+        // EINVAL: a kernel without MADV_COLLAPSE. Stop asking; khugepaged collapses MADV_HUGEPAGE ranges instead.
+        if (Marshal.GetLastPInvokeError() == 22) CollapseSupported = false;
+        return false;
+    }
+
+    private static bool Advise(void* address, nuint size, int advice)
+    {
+        EnsureUnix();
+        if (!OperatingSystem.IsLinux()) return false;
+        return Check(LibC.Madvise(address, size, advice) == 0);
+    }
+
     /// <summary>Makes the range inaccessible (a guard page): any access faults.</summary>
     public static bool Protect(void* address, nuint size) => !Injected(OsCall.Protect) && ChangeProtection(address, size, LibC.ProtNone);
 

@@ -47,6 +47,12 @@ public sealed record PageAllocatorOptions
     /// <summary>Page-size classes; null for those of the OS page.</summary>
     public SizeClasses? PageClasses { get; init; }
 
+    /// <summary>Serve small unguarded, unzeroed, page-aligned extents from the hugepage allocator (default hooks on Linux only).</summary>
+    public HugePageMode HugePages { get; init; }
+
+    /// <summary>With <see cref="HugePageMode.Lazy"/>: how long a pageslab stays a hugify candidate before it is hugified.</summary>
+    public long HugifyDelayMs { get; init; } = 10_000;
+
     /// <summary>Metadata is mapped through <see cref="Hooks"/> too (jemalloc's metadata_use_hooks); otherwise straight from the OS.</summary>
     public bool MetadataUsesHooks { get; init; } = true;
 }

@@ -12,8 +12,8 @@ public readonly record struct PageAllocatorStats
     /// <summary>The page allocator's own mapped bytes: active, dirty and muzzy extents (metadata excluded).</summary>
     public long PaMapped { get; init; }
 
-    /// <summary>Derived: <see cref="PaMapped"/> plus metadata mappings (<see cref="BaseMapped"/>).</summary>
-    public long Mapped => PaMapped + BaseMapped;
+    /// <summary>Derived: <see cref="PaMapped"/> plus the hugepage allocator's pageslabs (<see cref="HpaMapped"/>) plus metadata mappings (<see cref="BaseMapped"/>).</summary>
+    public long Mapped => PaMapped + HpaMapped + BaseMapped;
 
     /// <summary>Bytes in active extents.</summary>
     public long Active { get; init; }
@@ -27,8 +27,8 @@ public readonly record struct PageAllocatorStats
     /// <summary>Bytes of retained address space.</summary>
     public long Retained { get; init; }
 
-    /// <summary>Derived: active and dirty pages plus touched metadata, the upper bound of what occupies RAM.</summary>
-    public long Resident => Active + Dirty + BaseResident;
+    /// <summary>Derived: active and dirty pages (of both backends) plus touched metadata, the upper bound of what occupies RAM.</summary>
+    public long Resident => Active + Dirty + HpaDirty + BaseResident;
 
     /// <summary>Metadata bytes handed out.</summary>
     public long BaseAllocated { get; init; }
@@ -83,4 +83,43 @@ public readonly record struct PageAllocatorStats
 
     /// <summary>Protection calls the OS refused while guarding or unguarding (each survived: see docs/reliability.md).</summary>
     public long GuardProtectRefusals { get; init; }
+
+    /// <summary>Pageslabs (2 MiB each) the hugepage allocator owns; 0 when it is off.</summary>
+    public long Pageslabs { get; init; }
+
+    /// <summary>Derived: bytes of the hugepage allocator's pageslabs.</summary>
+    public long HpaMapped => Pageslabs * (2L << 20);
+
+    /// <summary>Pageslabs the hugepage allocator believes huge (hugified, or eager and in use).</summary>
+    public long HugePageslabs { get; init; }
+
+    /// <summary>Bytes of the hugepage allocator handed out (to live extents and its small extent cache).</summary>
+    public long HpaActive { get; init; }
+
+    /// <summary>Bytes freed inside pageslabs and still resident.</summary>
+    public long HpaDirty { get; init; }
+
+    /// <summary>Derived: bytes of pageslabs resident, active or dirty.</summary>
+    public long HpaTouched => HpaActive + HpaDirty;
+
+    /// <summary>Bytes waiting in the small extent cache in front of the hugepage allocator.</summary>
+    public long SecBytes { get; init; }
+
+    /// <summary>Pageslabs hugified.</summary>
+    public long Hugifies { get; init; }
+
+    /// <summary>Hugify attempts the system refused (no transparent huge pages).</summary>
+    public long HugifyFailures { get; init; }
+
+    /// <summary>Pageslabs dehugified before a purge.</summary>
+    public long Dehugifies { get; init; }
+
+    /// <summary>Pageslab purge passes.</summary>
+    public long HpaPurgePasses { get; init; }
+
+    /// <summary>Ranges purged inside pageslabs (one madvise each).</summary>
+    public long HpaPurges { get; init; }
+
+    /// <summary>Bytes of the pageslabs the kernel really backs with huge pages (AnonHugePages in /proc/self/smaps).</summary>
+    public long AnonHugePages { get; init; }
 }

@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Threading;
+using Allocator.Hpa;
 using Allocator.Os;
 using Allocator.Sizing;
 using Allocator.Threading;
@@ -15,8 +16,10 @@ namespace Allocator.Extents;
 /// right, and counts active pages.
 /// </summary>
 /// <remarks>
-/// This is the seam for a hugepage allocator: a second backend would sit beside
-/// <see cref="Classic"/>, chosen per request here, and nothing above would change.
+/// With <see cref="PageAllocatorOptions.HugePages"/> on, the hugepage allocator (behind its small
+/// extent cache) sits beside <see cref="Classic"/> and is chosen per request here, as jemalloc's pa.c
+/// chooses: unguarded, unzeroed requests of at most a page of alignment and 64 KiB. Each extent
+/// records its backend (<see cref="Edata.IsHugePageAllocated"/>) and goes back to it when freed.
 /// </remarks>
 /// <typeparam name="TPolicy">
 /// The shard's policy. A literal one must agree with the options (the constructor checks); its copy
@@ -30,6 +33,9 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     private readonly RankedLock _purgerLock = new(LockRank.PurgerControl);
     private BackgroundPurger.Registration? _backgroundPurge;
     private bool _destroyed;
+    private readonly HpaShard? _hpa;
+    private readonly Sec? _sec;
+    private long _hpaActivePages;
 
     /// <summary>Creates a shard for arena <paramref name="arenaIndex"/>.</summary>
     /// <exception cref="ArgumentException">The options disagree with a literal <typeparamref name="TPolicy"/>; the message names the setting.</exception>
@@ -48,6 +54,14 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
             Classic = new ClassicPageAllocator<TPolicy>(Context, options.TimeProvider);
             Sampler = new GuardSampler(Context, options.GuardLargeEvery, options.GuardSmallEvery);
             Context.GuardBudget = new GuardBudget(options.GuardAccount ?? GuardMappingAccount.Process, options.GuardMappingShare);
+
+            if (UsesHugePages(options))
+            {
+                if (options.HugifyDelayMs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.HugifyDelayMs, "The hugify delay is 0 or more milliseconds.");
+                _hpa = new HpaShard(HpaCentral.Shared, OsHpaHooks.Instance, Base, Context.EdataCache, Context.Map, classes, arenaIndex,
+                    new HpaShardOptions { Eager = options.HugePages == HugePageMode.Eager, HugifyDelayMs = options.HugifyDelayMs });
+                _sec = new Sec(_hpa, new SecOptions());
+            }
         }
         catch
         {
@@ -55,6 +69,10 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
             throw;
         }
     }
+
+    // Hugepages need the OS underneath (custom hooks supply their own memory) and mmap.
+    private static bool UsesHugePages(PageAllocatorOptions options) =>
+        options.HugePages != HugePageMode.Off && options.Hooks is null or DefaultExtentHooks && OperatingSystem.IsLinux() && HugePage.IsSupported;
 
     private static void CheckAgreesWithPolicy(PageAllocatorOptions options)
     {
@@ -84,6 +102,33 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     /// <summary>Decides which extents get guard pages.</summary>
     public GuardSampler Sampler { get; }
 
+    /// <summary>
+    /// Checks the hugepage allocator: every pageslab consistent with its bitmaps and its set, and its
+    /// active pages equal to those of <paramref name="liveHugePageExtents"/> plus the cached ones.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An invariant is broken; the message says which.</exception>
+    public void ValidateHugePages(ReadOnlySpan<nint> liveHugePageExtents)
+    {
+        if (_hpa is null) return;
+        long pages = 0;
+        foreach (nint handle in liveHugePageExtents)
+        {
+            var e = (Edata*)handle;
+            if (!e->IsHugePageAllocated || e->State != ExtentState.Active || !Context.Map.IsMapped(e))
+                throw new InvalidOperationException($"Hugepage invariant broken: the extent at 0x{(nuint)e->Base:x} is not an active, mapped hugepage extent.");
+            pages += (long)(e->Size / _page);
+        }
+
+        if (pages != Volatile.Read(ref _hpaActivePages))
+            throw new InvalidOperationException($"Hugepage invariant broken: the shard counts {Volatile.Read(ref _hpaActivePages)} live hugepage pages but the extents have {pages}.");
+        _hpa.Validate(pages + _sec!.Bytes / (long)_page);
+    }
+
+    /// <summary>Whether the hugepage allocator serves this shard's small extents.</summary>
+    public bool UsesHugePageAllocator => _hpa is not null;
+
+    internal HpaShard? HugePageShard => _hpa;
+
     /// <summary>Bytes in active extents.</summary>
     public long ActiveBytes => Volatile.Read(ref _activePages) * (long)_page;
 
@@ -97,7 +142,15 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
         bool guarded = slab
             ? ExtentPolicy<TPolicy>.MayGuardSlabs && Sampler.ShouldGuardSlab()
             : ExtentPolicy<TPolicy>.MayGuardLarge && Sampler.ShouldGuardLarge(size, alignment);
-        Edata* e = Classic.Alloc(size, alignment, zero, guarded, frequentReuse: slab);
+        Edata* e = null;
+        if (_hpa is not null && !guarded && _hpa.Accepts(size, alignment, zero))
+        {
+            e = _sec!.Alloc(size, alignment, zero);
+            if (e != null) Interlocked.Add(ref _hpaActivePages, (long)(e->Size / _page));
+        }
+
+        // A refusal or a failure of the hugepage allocator falls back to the classic one.
+        if (e == null) e = Classic.Alloc(size, alignment, zero, guarded, frequentReuse: slab);
         if (e == null) return null;
         Interlocked.Add(ref _activePages, (long)(e->Size / _page));
         Context.Map.Remap(e, sizeIndex, slab);
@@ -108,7 +161,8 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     /// <summary>Grows a large extent in place; false with nothing changed when it cannot.</summary>
     public bool Expand([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, int sizeIndex, bool zero)
     {
-        if (ExtentPolicy<TPolicy>.IsGuarded(e)) return false;
+        // A hugepage extent is never resized in place: the caller moves it.
+        if (ExtentPolicy<TPolicy>.IsGuarded(e) || e->IsHugePageAllocated) return false;
         if (!Classic.Expand(e, oldSize, newSize, zero)) return false;
         Interlocked.Add(ref _activePages, (long)((newSize - oldSize) / _page));
         Context.Map.Remap(e, sizeIndex, false);
@@ -118,7 +172,7 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     /// <summary>Shrinks a large extent in place; false with nothing changed when it cannot.</summary>
     public bool Shrink([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, int sizeIndex)
     {
-        if (ExtentPolicy<TPolicy>.IsGuarded(e)) return false;
+        if (ExtentPolicy<TPolicy>.IsGuarded(e) || e->IsHugePageAllocated) return false;
         if (!Classic.Shrink(e, oldSize, newSize)) return false;
         Interlocked.Add(ref _activePages, -(long)((oldSize - newSize) / _page));
         Context.Map.Remap(e, sizeIndex, false);
@@ -132,6 +186,14 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
         // The backend clears the size index and slab bit; it still needs the latter (guarded slabs are cached guarded).
         if (e->IsSlab) Context.Map.DeregisterInterior(e);
         Interlocked.Add(ref _activePages, -(long)(e->Size / _page));
+        if (e->IsHugePageAllocated)
+        {
+            Interlocked.Add(ref _hpaActivePages, -(long)(e->Size / _page));
+            Context.Map.Remap(e, Edata.NoSizeIndex, slab: false);
+            _sec!.Free(e);
+            return;
+        }
+
         Classic.Free(e);
     }
 
@@ -154,7 +216,13 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     }
 
     /// <summary>Purges every dirty and muzzy page now.</summary>
-    public void PurgeAll() => Classic.PurgeAll();
+    public void PurgeAll()
+    {
+        Classic.PurgeAll();
+        if (_hpa is null) return;
+        _sec!.Flush();
+        _hpa.PurgeAll();
+    }
 
     /// <summary>Changes the dirty or muzzy decay time at run time.</summary>
     public void SetDecayMs(ExtentState state, long decayMs) => Classic.SetDecayMs(state, decayMs);
@@ -183,8 +251,28 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
         ExtentContext ctx = Context;
         ExtentStats s = ctx.Stats;
         long page = (long)_page;
+        HpaShardStats h = _hpa?.GetStats() ?? default;
+        long anonHuge = 0;
+        if (_hpa is not null && h.Pageslabs != 0)
+        {
+            var ranges = new System.Collections.Generic.List<(nuint, nuint)>();
+            foreach (nuint slab in _hpa.SlabAddresses()) ranges.Add((slab, HugePage.Size));
+            anonHuge = AnonHugePages.Measure(ranges);
+        }
+
         return new PageAllocatorStats
         {
+            Pageslabs = h.Pageslabs,
+            HugePageslabs = h.HugePageslabs,
+            HpaActive = h.ActivePages * page,
+            HpaDirty = h.DirtyPages * page,
+            SecBytes = _sec?.Bytes ?? 0,
+            Hugifies = h.Hugifies,
+            HugifyFailures = h.HugifyFailures,
+            Dehugifies = h.Dehugifies,
+            HpaPurgePasses = h.PurgePasses,
+            HpaPurges = h.Purges,
+            AnonHugePages = anonHuge,
             PaMapped = s.PaMapped,
             Active = ActiveBytes,
             Dirty = (long)ctx.Dirty.Npages * page,
@@ -226,6 +314,8 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
 
         // Waits for a pass that is purging this shard to finish.
         if (background is not null) Extents.BackgroundPurger.Unregister(background);
+        _sec?.Flush();
+        _hpa?.Destroy();
         Classic.Destroy();
         Base.Dispose();
     }

@@ -53,6 +53,14 @@ public static class AllocatorMetrics
             "Extents sampled for guard pages but served unguarded because the guard-mapping budget was spent.", s => s.Pages.GuardsSkippedForBudget);
         Counter(meter, "allocator.arena.guard.protect_refusals", "{call}", "Protection calls the OS refused while guarding or unguarding.",
             s => s.Pages.GuardProtectRefusals);
+
+        Gauge(meter, "allocator.arena.hugepage.pageslabs", "{pageslab}", "2 MiB pageslabs of the hugepage allocator.", s => s.Pages.Pageslabs);
+        Gauge(meter, "allocator.arena.hugepage.huge_pageslabs", "{pageslab}", "Pageslabs believed backed by a huge page.", s => s.Pages.HugePageslabs);
+        Gauge(meter, "allocator.arena.hugepage.active", "By", "Bytes of pageslabs handed out.", s => s.Pages.HpaActive);
+        Gauge(meter, "allocator.arena.hugepage.dirty", "By", "Bytes freed inside pageslabs, not yet purged.", s => s.Pages.HpaDirty);
+        Gauge(meter, "allocator.arena.hugepage.anon_huge_pages", "By", "Bytes of pageslabs the kernel backs with huge pages (AnonHugePages).", s => s.Pages.AnonHugePages);
+        Counter(meter, "allocator.arena.hugepage.hugifies", "{pageslab}", "Pageslabs hugified.", s => s.Pages.Hugifies);
+        Counter(meter, "allocator.arena.hugepage.purges", "{purge}", "Purge passes over pageslabs.", s => s.Pages.HpaPurgePasses);
         return meter;
     }
 

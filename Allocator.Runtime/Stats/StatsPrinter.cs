@@ -22,6 +22,13 @@ public static class StatsPrinter
         sb.Append(c, $"  muzzy:     {p.Muzzy,16:N0}  purges {p.MuzzyPurges:N0}, madvise {p.MuzzyPurgeCalls:N0}, pages {p.MuzzyPurgedPages:N0}\n");
         sb.Append(c, $"  slab pages purged in place: madvise {p.SlabPurgeCalls:N0}, pages {p.SlabPurgedPages:N0}\n");
         sb.Append(c, $"  retained:  {p.Retained,16:N0}\n");
+        if (p.Pageslabs != 0)
+        {
+            sb.Append(c, $"  hugepages: {p.HpaMapped,16:N0}  (pageslabs {p.Pageslabs:N0}, huge {p.HugePageslabs:N0}, AnonHugePages {p.AnonHugePages:N0})\n");
+            sb.Append(c, $"    active {p.HpaActive:N0}, dirty {p.HpaDirty:N0}, touched {p.HpaTouched:N0}, cached {p.SecBytes:N0}\n");
+            sb.Append(c, $"    hugifies {p.Hugifies:N0} (refused {p.HugifyFailures:N0}), dehugifies {p.Dehugifies:N0}, purges {p.HpaPurgePasses:N0}, madvise {p.HpaPurges:N0}\n");
+        }
+
         sb.Append(c, $"  metadata:  {p.BaseAllocated,16:N0}  (resident {p.BaseResident:N0})\n");
         sb.Append(c, $"  abandoned: {p.Abandoned,16:N0}\n");
         sb.Append(c, $"  guards:    mappings {p.GuardMappings:N0} (all arenas at most {p.GuardMappingLimit:N0}), skipped for budget {p.GuardsSkippedForBudget:N0}, protect refusals {p.GuardProtectRefusals:N0}\n");

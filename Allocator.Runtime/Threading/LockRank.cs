@@ -20,6 +20,18 @@ internal enum LockRank
     /// <summary>A decay schedule (dirty or muzzy); dropped while purging.</summary>
     Decay,
 
+    /// <summary>A shard of the small extent cache in front of a hugepage shard; released before calling the shard.</summary>
+    HpaSec,
+
+    /// <summary>A hugepage shard's growth (a new pageslab); takes the central and the shard lock inside it.</summary>
+    HpaGrow,
+
+    /// <summary>The process-wide source of pageslabs (eden).</summary>
+    HpaCentral,
+
+    /// <summary>A hugepage shard's pageslabs and their set; dropped around purge and hugify calls.</summary>
+    HpaShard,
+
     /// <summary>Retained growth (<c>ExtentContext.GrowLock</c>) or the guarded bump region; never both.</summary>
     Grow,
 

@@ -139,6 +139,22 @@ internal static class ArenaPeers
             new ArenaPeer<UnsizedFree>(arena), arena.Purge));
     }
 
+    /// <summary>The sealed arena with the hugepage allocator on in <paramref name="mode"/>.</summary>
+    public static PeerProbe HugePages(HugePageMode mode)
+    {
+        var arena = new Arena<RuntimeArenaPolicy>(new ArenaOptions { HugePages = mode });
+        if (!arena.PageAllocator.UsesHugePageAllocator)
+        {
+            arena.Dispose();
+            return PeerProbe.Skip("the hugepage allocator needs Linux and the default hooks");
+        }
+
+        return PeerProbe.Of(new PeerEntry<ArenaPeer<UnsizedFree>, nint>(
+            $"sealed HugePages={mode}", PeerKind.Project, false,
+            $"Arena<RuntimeArenaPolicy> with HugePages = {mode} (extents up to 64 KiB from 2 MiB pageslabs); Allocate + Free",
+            new ArenaPeer<UnsizedFree>(arena), arena.Purge));
+    }
+
     /// <summary>An <c>[Arena]</c> declaration with the defaults, through its generated facade.</summary>
     public static PeerProbe Generated<TFree>() where TFree : struct, IFreeMode
     {

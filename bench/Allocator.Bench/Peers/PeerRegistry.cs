@@ -28,6 +28,9 @@ public static class PeerRegistry
         new("arena-generated-sized", "[Arena] FreeSized", ArenaPeers.Generated<SizedFree>),
         new("arena-guarded", "guarded 1/64 Free", () => ArenaPeers.Guarded(every: false)),
         new("arena-guarded-every", "guarded every Free", () => ArenaPeers.Guarded(every: true)),
+
+        new("arena-huge-eager", "sealed HugePages=Eager", () => ArenaPeers.HugePages(HugePageMode.Eager)),
+        new("arena-huge-lazy", "sealed HugePages=Lazy", () => ArenaPeers.HugePages(HugePageMode.Lazy)),
         new("jemalloc", "jemalloc free", NativePeers.Jemalloc<UnsizedFree>),
         new("jemalloc-sized", "jemalloc sdallocx", NativePeers.Jemalloc<SizedFree>),
         new("mimalloc", "mimalloc mi_free", NativePeers.Mimalloc<UnsizedFree>),
