@@ -28,6 +28,7 @@ public sealed unsafe partial class Arena<TPolicy>
         var active = new List<nint>();
         foreach (Bin bin in _bins) bin.Validate(_index, active);
         _large.Validate(active);
+        CollectSampled(active);
         ExtentValidator.Validate(_pa.Context, active.ToArray(), activeIsComplete: true);
     }
 
@@ -39,6 +40,7 @@ public sealed unsafe partial class Arena<TPolicy>
         var extents = new List<nint>();
         foreach (Bin bin in _bins) bin.CollectSlabs(extents);
         _large.Collect(extents);
+        CollectSampled(extents);
 
         var regions = new List<AddressSpaceRegion>();
         foreach (nint e in extents) AddRegion(regions, (Edata*)e, AddressSpaceKind.Active);

@@ -12,6 +12,7 @@ internal enum ArenaRule
     ExtentMaxActiveFitOutOfRange,
     SizeClassParameters,
     TooManySizeClasses,
+    ProfileSampleBytesOutOfRange,
 }
 
 /// <summary>One broken rule: the attribute property at fault and what to do about it.</summary>
@@ -54,6 +55,13 @@ internal static class ArenaDeclarationRules
     public const int DefaultLgGroup = 2;
     public const int DefaultLgTinyMin = 3;
     public const int DefaultGuardEvery = 0;
+    public const long DefaultProfileSampleBytes = 0;
+
+    /// <summary>The longest mean interval between heap-profile samples, 1 TiB.</summary>
+    public const long MaxProfileSampleBytes = 1L << 40;
+
+    /// <summary>What a valid <c>ProfileSampleBytes</c> is, for messages.</summary>
+    public const string ProfileSampleBytesRule = "use 0 (no profiling), 1 (sample every block) or a mean interval in bytes up to 2^40 (524288, jemalloc's default, is cheap enough to leave on)";
 
     /// <summary>
     /// The longest decay time, about 292 years: the decay clock counts nanoseconds in a long. The
@@ -101,6 +109,12 @@ internal static class ArenaDeclarationRules
         CheckGuard(settings.GuardSmallEvery, "SmallEvery", Add);
         CheckGuard(settings.GuardLargeEvery, "LargeEvery", Add);
 
+        if (!IsValidProfileSampleBytes(settings.ProfileSampleBytes))
+        {
+            Add(ArenaRule.ProfileSampleBytesOutOfRange, ArenaAttributeName, nameof(ArenaSettings.ProfileSampleBytes),
+                $"ProfileSampleBytes is {settings.ProfileSampleBytes}; {ProfileSampleBytesRule}");
+        }
+
         // The page size is only meaningful when LgPage is sane; a bad LgPage is reported above.
         if (settings.LgPage is >= SizeClasses.MinLgPage and <= SizeClasses.MaxLgPage && settings.OversizeThreshold < 1L << settings.LgPage)
         {
@@ -110,6 +124,9 @@ internal static class ArenaDeclarationRules
 
         return valid;
     }
+
+    /// <summary>Whether <paramref name="value"/> is a valid heap-profile interval (0 off, else 1 to <see cref="MaxProfileSampleBytes"/>).</summary>
+    public static bool IsValidProfileSampleBytes(long value) => value >= 0 && value <= MaxProfileSampleBytes;
 
     /// <summary>The attribute property for a <see cref="SizeClasses.TryValidate"/> parameter name ("lgPage" -> "LgPage").</summary>
     private static string PropertyName(string? parameter) =>

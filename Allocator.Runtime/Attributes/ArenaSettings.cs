@@ -20,4 +20,5 @@ internal sealed record ArenaSettings
     public int LgTinyMin { get; init; } = ArenaDeclarationRules.DefaultLgTinyMin;
     public int GuardSmallEvery { get; init; } = ArenaDeclarationRules.DefaultGuardEvery;
     public int GuardLargeEvery { get; init; } = ArenaDeclarationRules.DefaultGuardEvery;
+    public long ProfileSampleBytes { get; init; } = ArenaDeclarationRules.DefaultProfileSampleBytes;
 }
