@@ -39,6 +39,9 @@ public static class DiagnosticIds
     /// <summary>[SizeClasses], [Guards] or [ExtentHooks] on a type without [Arena]: it has no effect.</summary>
     public const string ConfigurationWithoutArena = "ALLOC1011";
 
+    /// <summary>ProfileSampleBytes is negative or above 2^40.</summary>
+    public const string ProfileSampleBytesOutOfRange = "ALLOC1012";
+
     /// <summary>An extent built from an address is passed where an acquired extent is required.</summary>
     public const string ExtentFromAddress = "ALLOC2001";
 
