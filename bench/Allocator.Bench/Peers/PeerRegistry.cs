@@ -26,6 +26,8 @@ public static class PeerRegistry
         new("arena-sealed-sized", "sealed FreeSized", ArenaPeers.Sealed<SizedFree>),
         new("arena-generated", "[Arena] Free", ArenaPeers.Generated<UnsizedFree>),
         new("arena-generated-sized", "[Arena] FreeSized", ArenaPeers.Generated<SizedFree>),
+        new("arena-sealed-prof", "sealed Free, profiled", ArenaPeers.SealedProfiled<UnsizedFree>),
+        new("arena-generated-prof", "[Arena] Free, profiled", ArenaPeers.GeneratedProfiled<UnsizedFree>),
         new("jemalloc", "jemalloc free", NativePeers.Jemalloc<UnsizedFree>),
         new("jemalloc-sized", "jemalloc sdallocx", NativePeers.Jemalloc<SizedFree>),
         new("mimalloc", "mimalloc mi_free", NativePeers.Mimalloc<UnsizedFree>),
