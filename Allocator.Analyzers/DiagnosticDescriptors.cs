@@ -59,6 +59,12 @@ internal static class DiagnosticDescriptors
         title: "LgExtentMaxActiveFit is out of range",
         message: "Invalid extent fit bound on '{0}': {1}");
 
+    public static readonly DiagnosticDescriptor ProfileSampleBytesOutOfRange = Error(
+        DiagnosticIds.ProfileSampleBytesOutOfRange,
+        Usage,
+        title: "ProfileSampleBytes is out of range",
+        message: "Invalid heap-profile interval on '{0}': {1}");
+
     public static readonly DiagnosticDescriptor HooksNotExtentHooks = Error(
         DiagnosticIds.HooksNotExtentHooks,
         Usage,

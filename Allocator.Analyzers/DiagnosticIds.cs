@@ -42,6 +42,9 @@ public static class DiagnosticIds
     /// <summary>A guard mapping share outside (0, 1].</summary>
     public const string GuardMappingShareOutOfRange = "ALLOC1012";
 
+    /// <summary>ProfileSampleBytes is negative or above 2^40.</summary>
+    public const string ProfileSampleBytesOutOfRange = "ALLOC1013";
+
     /// <summary>An extent built from an address is passed where an acquired extent is required.</summary>
     public const string ExtentFromAddress = "ALLOC2001";
 

@@ -60,6 +60,13 @@ internal static class PolicyDescription
             ? "Debug checks on: every free is checked against the slab bitmap, so a double free is caught at once."
             : "Debug checks off.";
 
+        if (s.ProfileSampleBytes != 0)
+        {
+            yield return s.ProfileSampleBytes == 1
+                ? "Heap profiling samples every block."
+                : $"Heap profiling samples on average every {Bytes(s.ProfileSampleBytes)} allocated.";
+        }
+
         yield return spec.HooksTypeName is null
             ? "Extents come from the default OS hooks."
             : $"Extents come from a new {spec.HooksTypeName} per arena.";

@@ -82,6 +82,8 @@ internal static class PolicyEmitter
         Member(w, "bool", "ThreadCache", Bool(s.ThreadCache));
         Member(w, "bool", "DebugChecks", Bool(s.DebugChecks));
         Member(w, "bool", "UsesDefaultHooks", Bool(spec.HooksTypeName is null));
+        // Only when on: the interface's default (0, off) lets the JIT drop the sampling test.
+        if (s.ProfileSampleBytes != 0) Member(w, "long", "ProfileSampleBytes", Long(s.ProfileSampleBytes));
         w.Line();
         w.Line("/// <inheritdoc/>");
         w.Line(spec.HooksTypeName is null

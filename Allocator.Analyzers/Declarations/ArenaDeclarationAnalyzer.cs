@@ -7,7 +7,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Allocator.Analyzers.Declarations;
 
 /// <summary>
-/// Reports invalid [Arena] declarations (ALLOC1001-ALLOC1011), using the same reader and rules
+/// Reports invalid [Arena] declarations (ALLOC1001-ALLOC1012), using the same reader and rules
 /// the generator uses to decide that it emits nothing for them.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -26,7 +26,8 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.HooksNotExtentHooks,
         DiagnosticDescriptors.HooksNotConstructible,
         DiagnosticDescriptors.TooManySizeClasses,
-        DiagnosticDescriptors.ConfigurationWithoutArena);
+        DiagnosticDescriptors.ConfigurationWithoutArena,
+        DiagnosticDescriptors.ProfileSampleBytesOutOfRange);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -141,6 +142,7 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
             ArenaRule.OversizeThresholdBelowPage => DiagnosticDescriptors.OversizeThresholdBelowPage,
             ArenaRule.ExtentMaxActiveFitOutOfRange => DiagnosticDescriptors.ExtentMaxActiveFitOutOfRange,
             ArenaRule.TooManySizeClasses => DiagnosticDescriptors.TooManySizeClasses,
+            ArenaRule.ProfileSampleBytesOutOfRange => DiagnosticDescriptors.ProfileSampleBytesOutOfRange,
             _ => DiagnosticDescriptors.SizeClassParameters,
         },
     };

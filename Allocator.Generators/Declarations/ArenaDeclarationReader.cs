@@ -63,6 +63,7 @@ internal static class ArenaDeclarationReader
                 nameof(ArenaAttribute.LgExtentMaxActiveFit) => settings with { LgExtentMaxActiveFit = (int)AsLong(named.Value, settings.LgExtentMaxActiveFit) },
                 nameof(ArenaAttribute.ThreadCache) => settings with { ThreadCache = AsBool(named.Value, settings.ThreadCache) },
                 nameof(ArenaAttribute.DebugChecks) => settings with { DebugChecks = AsBool(named.Value, settings.DebugChecks) },
+                nameof(ArenaAttribute.ProfileSampleBytes) => settings with { ProfileSampleBytes = AsLong(named.Value, settings.ProfileSampleBytes) },
                 _ => settings,
             };
         }

@@ -186,6 +186,29 @@ public abstract unsafe class Arena : IDisposable
     /// <remarks>Meaningful while no other thread uses the arena.</remarks>
     public abstract System.Collections.Generic.List<AddressSpaceRegion> GetAddressSpace();
 
+    /// <summary>
+    /// The heap profile now: the sampled allocation sites with unbiased estimates of their live and
+    /// cumulative bytes (see <see cref="ArenaOptions.ProfileSampleBytes"/>). Empty when the arena does
+    /// not profile.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    public abstract Profiling.HeapProfile GetHeapProfile();
+
+    /// <summary>
+    /// Raised by <see cref="Dispose"/> of an arena with <see cref="ArenaOptions.LeakReport"/> on when
+    /// blocks are still allocated, with those blocks by allocation site. Without a handler the report's
+    /// text goes to standard error.
+    /// </summary>
+    public event EventHandler<Profiling.LeakReport>? LeaksFound;
+
+    /// <summary>Raises <see cref="LeaksFound"/>, or writes the report to standard error when nobody listens.</summary>
+    private protected void OnLeaksFound(Profiling.LeakReport report)
+    {
+        EventHandler<Profiling.LeakReport>? handler = LeaksFound;
+        if (handler != null) handler(this, report);
+        else Console.Error.Write(report.ToText());
+    }
+
     /// <summary>Allocates an array of <paramref name="length"/> elements (contents undefined).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The length is negative or the byte size overflows.</exception>
     /// <exception cref="OutOfMemoryException">No memory could be had.</exception>

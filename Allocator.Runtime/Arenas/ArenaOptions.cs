@@ -66,6 +66,20 @@ public sealed record ArenaOptions
     /// <summary>Check every free at once (double frees of small regions are caught immediately). Default false.</summary>
     public bool DebugChecks { get; init; }
 
+    /// <summary>
+    /// Heap profiling: the mean bytes allocated between samples (each thread draws the distance to its
+    /// next sample from an exponential distribution with this mean). 0, the default, turns it off;
+    /// 524288 (2^19, jemalloc's default) costs little enough to leave on. See <see cref="Arena.GetHeapProfile"/>.
+    /// </summary>
+    public long ProfileSampleBytes { get; init; }
+
+    /// <summary>
+    /// Sample every block and, when the arena is disposed with blocks still allocated, report them by
+    /// allocation site through <see cref="Arena.LeaksFound"/> (or standard error when nobody listens).
+    /// Every block then takes the slow path and small ones a page each: a debugging switch. Default false.
+    /// </summary>
+    public bool LeakReport { get; init; }
+
     /// <summary>The hooks that supply address space; null for the OS.</summary>
     public IExtentHooks? Hooks { get; init; }
 
@@ -126,6 +140,9 @@ public sealed record ArenaOptions
             throw new ArgumentOutOfRangeException(nameof(HugePages), HugePages, "The hugepage mode is Off, Lazy or Eager.");
         if (HugifyDelayMs < 0)
             throw new ArgumentOutOfRangeException(nameof(HugifyDelayMs), HugifyDelayMs, "The hugify delay is 0 or more milliseconds.");
+
+        if (!ArenaDeclarationRules.IsValidProfileSampleBytes(ProfileSampleBytes))
+            throw new ArgumentOutOfRangeException(nameof(ProfileSampleBytes), ProfileSampleBytes, ArenaDeclarationRules.ProfileSampleBytesRule);
         if (ThreadCacheMax is < 0 or > 8 << 20)
             throw new ArgumentOutOfRangeException(nameof(ThreadCacheMax), ThreadCacheMax, "The thread cache holds sizes up to at most 8 MiB.");
     }

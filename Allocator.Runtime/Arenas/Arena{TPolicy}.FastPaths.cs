@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Allocator.Arenas;
 using Allocator.Extents;
+using Allocator.Profiling;
 
 namespace Allocator;
 
@@ -14,6 +15,7 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* Allocate(nuint size)
     {
+        if (Profiled && SampleNow(size)) return AllocateSampled(size, zero: false, throwOnFailure: true);
         void* p = PopCached(size);
         return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: true);
     }
@@ -22,6 +24,7 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* TryAllocate(nuint size)
     {
+        if (Profiled && SampleNow(size)) return AllocateSampled(size, zero: false, throwOnFailure: false);
         void* p = PopCached(size);
         return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: false);
     }
@@ -39,6 +42,7 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override void* AllocateZeroed(nuint size)
     {
+        if (Profiled && SampleNow(size)) return AllocateSampled(size, zero: true, throwOnFailure: true);
         void* p = AllocateSlow(size, zero: true, throwOnFailure: true);
         return p;
     }
@@ -50,7 +54,8 @@ public sealed unsafe partial class Arena<TPolicy>
         if (usable <= _smallMax && alignment <= _page) return Allocate((nuint)usable);
         int index = _classes.SizeToIndex(usable);
         void* p = AllocateLarge((nuint)usable, index, alignment < _page ? _page : alignment, zero: false);
-        return p != null ? p : throw OutOfMemory((nuint)usable);
+        if (p == null) throw OutOfMemory((nuint)usable);
+        return Profiled && SampleNow((nuint)usable) ? SampleAligned(p, (nuint)usable, index) : p;
     }
 
     /// <inheritdoc/>

@@ -28,6 +28,7 @@ public sealed unsafe partial class Arena<TPolicy>
         var active = new List<nint>();
         foreach (Bin bin in _bins) bin.Validate(_index, active);
         _large.Validate(active);
+        CollectSampled(active);
         // Each backend checks its own: the classic one's mapped figure counts only its extents.
         var classic = new List<nint>(active.Count);
         var hugePage = new List<nint>();
@@ -72,6 +73,7 @@ public sealed unsafe partial class Arena<TPolicy>
         var extents = new List<nint>();
         foreach (Bin bin in _bins) bin.CollectSlabs(extents);
         _large.Collect(extents);
+        CollectSampled(extents);
 
         var regions = new List<AddressSpaceRegion>();
         foreach (nint e in extents) AddRegion(regions, (Edata*)e, AddressSpaceKind.Active);

@@ -36,6 +36,12 @@ public sealed unsafe partial class Arena<TPolicy>
 
     private void FreeLarge(Edata* e, int index)
     {
+        if (Profiled && e->IsProfiled)
+        {
+            FreeSampled(e, index);
+            return;
+        }
+
         // The in-cache mark catches a large extent freed twice while it sits in a thread cache.
         if (e->BinShard == (int)InThreadCache) throw DoubleFree(e->Address);
         if (UseThreadCache && index < _cachedClasses)
@@ -59,6 +65,8 @@ public sealed unsafe partial class Arena<TPolicy>
 
     private bool TryResizeLarge(Edata* e, int oldIndex, int newIndex)
     {
+        // A sampled block moves, so that its record keeps the size it was sampled with.
+        if (Profiled && e->IsProfiled) return false;
         nuint oldSize = e->Size, newSize = (nuint)ClassSize(newIndex);
         bool ok = newSize > oldSize ? _pa.Expand(e, oldSize, newSize, newIndex, zero: false) : _pa.Shrink(e, oldSize, newSize, newIndex);
         if (!ok) return false;

@@ -59,6 +59,7 @@ public sealed unsafe partial class Arena<TPolicy>
             Unregister(this);
         }
 
+        ReportLeaks();
         ReleaseEverything();
         _pa.Dispose();
         ArenaIndices.Return(_index);
@@ -69,9 +70,11 @@ public sealed unsafe partial class Arena<TPolicy>
         var extents = new List<nint>();
         foreach (Bin bin in _bins) bin.ReleaseAll(extents);
         _large.ReleaseAll(extents);
+        ReleaseSampled(extents);
         foreach (nint e in extents)
         {
             ((Edata*)e)->BinShard = 0;
+            ((Edata*)e)->IsProfiled = false;
             _pa.Free((Edata*)e);
         }
     }

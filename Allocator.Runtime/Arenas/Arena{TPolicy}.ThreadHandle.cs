@@ -39,6 +39,7 @@ public sealed unsafe partial class Arena<TPolicy>
         public void* Allocate(nuint size)
         {
             Arena<TPolicy> arena = _arena;
+            if (arena.Profiled && arena.SampleNow(size)) return arena.AllocateSampled(size, zero: false, throwOnFailure: true);
             // The arena's key changes on reset and dispose, and keys are never reused: while it
             // matches, the cache block is alive and current.
             if (size <= arena._allocFastMax && arena._key == _key)

@@ -2,6 +2,7 @@ using System;
 using Allocator.Arenas;
 using Allocator.Extents;
 using Allocator.Os;
+using Allocator.Profiling;
 using Allocator.Sizing;
 using Allocator.Threading;
 
@@ -85,6 +86,11 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         ArgumentNullException.ThrowIfNull(options);
         options = WithPolicy(options);
         options.Validate();
+        if (!TPolicy.IsRuntimeConfigured && TPolicy.ProfileSampleBytes == 0 && options.LeakReport)
+            throw new ArgumentException("Leak reports need a profiling arena: declare [Arena(ProfileSampleBytes = ...)] on it.", nameof(options));
+        _profileInterval = ProfileIntervalOf(options);
+        _leakReport = options.LeakReport;
+        _profiler = _profileInterval != 0 ? new HeapProfiler(_profileInterval) : null;
         _threadCache = options.ThreadCache;
         _debugChecks = options.DebugChecks;
         _decays = options.DirtyDecayMs != -1 || options.MuzzyDecayMs != -1;
@@ -131,7 +137,8 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         ulong fastMax = 0;
         for (int i = 0; i < _cachedClasses && ClassSize(i) <= _lookupMax; i++) fastMax = ClassSize(i);
         _allocFastMax = UseThreadCache ? (nuint)fastMax : 0;
-        _freeFastMax = DebugChecks ? 0 : _allocFastMax;
+        // A sampled block's size class is not its extent's: with profiling, every free looks its block up.
+        _freeFastMax = DebugChecks || Profiled ? 0 : _allocFastMax;
         _freeCaches = UseThreadCache && !DebugChecks;
         _cachedMax = UseThreadCache && _cachedClasses > 0 ? (nuint)_classes.IndexToSize(_cachedClasses - 1) : 0;
         _lookupShift = options.LgTinyMin;
@@ -273,6 +280,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
             GuardMappingShare = TPolicy.GuardMappingShare,
             ThreadCache = TPolicy.ThreadCache,
             DebugChecks = TPolicy.DebugChecks,
+            ProfileSampleBytes = TPolicy.ProfileSampleBytes,
             Hooks = options.Hooks ?? TPolicy.CreateHooks(),
         };
     }

@@ -63,6 +63,12 @@ public interface IArenaPolicy : IExtentPolicy
     /// </summary>
     static abstract ReadOnlySpan<uint> BinDivMagic { get; }
 
+    /// <summary>
+    /// The mean bytes between heap-profile samples; 0 (the default) turns profiling off, and the
+    /// JIT then removes the sampling test from the allocation paths.
+    /// </summary>
+    static virtual long ProfileSampleBytes => 0;
+
     /// <summary>Creates the hooks that back this arena, or returns null for the default OS hooks.</summary>
     static abstract IExtentHooks? CreateHooks();
 }

@@ -13,6 +13,7 @@ internal enum ArenaRule
     ExtentMaxActiveFitOutOfRange,
     SizeClassParameters,
     TooManySizeClasses,
+    ProfileSampleBytesOutOfRange,
 }
 
 /// <summary>One broken rule: the attribute property at fault and what to do about it.</summary>
@@ -55,6 +56,13 @@ internal static class ArenaDeclarationRules
     public const int DefaultLgGroup = 2;
     public const int DefaultLgTinyMin = 3;
     public const int DefaultGuardEvery = 0;
+    public const long DefaultProfileSampleBytes = 0;
+
+    /// <summary>The longest mean interval between heap-profile samples, 1 TiB.</summary>
+    public const long MaxProfileSampleBytes = 1L << 40;
+
+    /// <summary>What a valid <c>ProfileSampleBytes</c> is, for messages.</summary>
+    public const string ProfileSampleBytesRule = "use 0 (no profiling), 1 (sample every block) or a mean interval in bytes up to 2^40 (524288, jemalloc's default, is cheap enough to leave on)";
 
     /// <summary>A quarter of vm.max_map_count: room for the .NET runtime, the libraries and the application's own mappings.</summary>
     public const double DefaultGuardMappingShare = 0.25;
@@ -110,6 +118,12 @@ internal static class ArenaDeclarationRules
                 $"MappingShare is {settings.GuardMappingShare.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; use a fraction of vm.max_map_count above 0 and at most 1 (default 0.25)");
         }
 
+        if (!IsValidProfileSampleBytes(settings.ProfileSampleBytes))
+        {
+            Add(ArenaRule.ProfileSampleBytesOutOfRange, ArenaAttributeName, nameof(ArenaSettings.ProfileSampleBytes),
+                $"ProfileSampleBytes is {settings.ProfileSampleBytes}; {ProfileSampleBytesRule}");
+        }
+
         // The page size is only meaningful when LgPage is sane; a bad LgPage is reported above.
         if (settings.LgPage is >= SizeClasses.MinLgPage and <= SizeClasses.MaxLgPage && settings.OversizeThreshold < 1L << settings.LgPage)
         {
@@ -122,6 +136,9 @@ internal static class ArenaDeclarationRules
 
     /// <summary>Whether a guard mapping share is in (0, 1] (NaN is not).</summary>
     public static bool IsValidGuardMappingShare(double share) => share > 0 && share <= 1;
+
+    /// <summary>Whether <paramref name="value"/> is a valid heap-profile interval (0 off, else 1 to <see cref="MaxProfileSampleBytes"/>).</summary>
+    public static bool IsValidProfileSampleBytes(long value) => value >= 0 && value <= MaxProfileSampleBytes;
 
     /// <summary>The attribute property for a <see cref="SizeClasses.TryValidate"/> parameter name ("lgPage" -> "LgPage").</summary>
     private static string PropertyName(string? parameter) =>

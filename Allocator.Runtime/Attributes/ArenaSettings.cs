@@ -21,4 +21,6 @@ internal sealed record ArenaSettings
     public int GuardSmallEvery { get; init; } = ArenaDeclarationRules.DefaultGuardEvery;
     public int GuardLargeEvery { get; init; } = ArenaDeclarationRules.DefaultGuardEvery;
     public double GuardMappingShare { get; init; } = ArenaDeclarationRules.DefaultGuardMappingShare;
+
+    public long ProfileSampleBytes { get; init; } = ArenaDeclarationRules.DefaultProfileSampleBytes;
 }

@@ -26,6 +26,7 @@ public unsafe struct Edata
 
     private const int ArenaBits = 12, SlabShift = 12, CommittedShift = 13, PaiShift = 14, ZeroedShift = 15;
     private const int GuardedShift = 16, StateShift = 17, SizeIndexShift = 20, FreeShift = 28, BinShardShift = 38, HeadShift = 44;
+    private const int ProfiledShift = 45;
 
     [FieldOffset(0)] private ulong _bits;
     [FieldOffset(8)] private byte* _address;
@@ -48,6 +49,9 @@ public unsafe struct Edata
 
     /// <summary>Which regions of a slab are allocated; shares space with the LRU links, which only free extents use.</summary>
     [FieldOffset(64)] internal Arenas.SlabBitmap SlabBitmap;
+
+    /// <summary>A sampled block's profile record; shares space with the bitmap and the LRU links, which a sampled (active, non-slab) extent does not use.</summary>
+    [FieldOffset(64)] internal Profiling.ProfileRecord Profile;
 
     /// <summary>First usable byte (after the left guard page of a two-sided guarded extent).</summary>
     public readonly void* Address => _address;
@@ -93,6 +97,9 @@ public unsafe struct Edata
 
     /// <summary>Starts an original mapping: never merged with the extent below it.</summary>
     public bool IsHead { readonly get => GetFlag(HeadShift); internal set => SetFlag(HeadShift, value); }
+
+    /// <summary>Backs one sampled block whose <see cref="Profile"/> record is valid (set only while the extent is active).</summary>
+    internal bool IsProfiled { readonly get => GetFlag(ProfiledShift); set => SetFlag(ProfiledShift, value); }
 
     /// <summary>Sets every field of a fresh or recycled edata, as jemalloc's edata_init (guarded is always cleared).</summary>
     internal void Init(uint arenaIndex, void* address, nuint size, bool slab, int sizeIndex, ulong serialNumber,

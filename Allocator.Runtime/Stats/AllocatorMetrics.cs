@@ -61,7 +61,50 @@ public static class AllocatorMetrics
         Gauge(meter, "allocator.arena.hugepage.anon_huge_pages", "By", "Bytes of pageslabs the kernel backs with huge pages (AnonHugePages).", s => s.Pages.AnonHugePages);
         Counter(meter, "allocator.arena.hugepage.hugifies", "{pageslab}", "Pageslabs hugified.", s => s.Pages.Hugifies);
         Counter(meter, "allocator.arena.hugepage.purges", "{purge}", "Purge passes over pageslabs.", s => s.Pages.HpaPurgePasses);
+
+        meter.CreateObservableGauge("allocator.arena.profile.live", ObserveTopSites, "By",
+            $"Estimated live bytes of the {TopSites} sampled allocation sites holding the most, tagged with the site's innermost frames (profiling arenas only).");
         return meter;
+    }
+
+    /// <summary>How many sites per profiling arena <c>allocator.arena.profile.live</c> reports.</summary>
+    public const int TopSites = 10;
+
+    private static IEnumerable<Measurement<long>> ObserveTopSites()
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach (Arena arena in Arena.LiveArenas())
+        {
+            Profiling.HeapProfile profile;
+            try
+            {
+                profile = arena.GetHeapProfile();
+            }
+            catch (System.ObjectDisposedException)
+            {
+                continue;
+            }
+
+            int reported = 0;
+            foreach (Profiling.HeapProfileSite site in profile.Sites)
+            {
+                if (reported++ == TopSites || site.LiveBytes <= 0) break;
+                measurements.Add(new Measurement<long>(site.LiveBytes,
+                    new KeyValuePair<string, object?>("allocator.arena.index", (long)arena.Index),
+                    new KeyValuePair<string, object?>("allocator.profile.site", SiteName(site))));
+            }
+        }
+
+        return measurements;
+    }
+
+    // The allocating frame and its two callers, enough to tell sites apart on a dashboard.
+    private static string SiteName(Profiling.HeapProfileSite site)
+    {
+        int n = System.Math.Min(3, site.Frames.Count);
+        var frames = new string[n];
+        for (int i = 0; i < n; i++) frames[i] = site.Frames[i];
+        return n == 0 ? "[unknown]" : string.Join(" < ", frames);
     }
 
     private static void Gauge(Meter meter, string name, string unit, string description, System.Func<ArenaStats, long> read) =>

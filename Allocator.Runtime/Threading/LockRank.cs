@@ -50,6 +50,9 @@ internal enum LockRank
     /// <summary>An arena's list of live large extents and their counters.</summary>
     LargeExtents,
 
+    /// <summary>An arena's heap profiler: its sites and sampled blocks.</summary>
+    Profile,
+
     /// <summary>A bin's slabs and counters; dropped before calling the page allocator.</summary>
     Bin,
 

@@ -15,6 +15,11 @@ namespace Allocator.Bench;
 [SizeClasses(LgQuantum = 4, LgPage = 12)]
 public sealed partial class SpecializedArena;
 
+/// <summary><see cref="SpecializedArena"/> with heap profiling at jemalloc's default interval.</summary>
+[Arena(Retain = true, DirtyDecayMs = 10_000, MuzzyDecayMs = 0, ProfileSampleBytes = 1 << 19)]
+[SizeClasses(LgQuantum = 4, LgPage = 12)]
+public sealed partial class ProfiledSpecializedArena;
+
 /// <summary>
 /// What compile-time specialization buys: one workload through the generated arena, through
 /// <c>Arena.Create</c> with the same settings called as the abstract <see cref="Arena"/>, and as the

@@ -31,6 +31,9 @@ public sealed class ArenaDeclarationAnalyzerTests
     [InlineData("ALLOC1006", "[Arena(OversizeThreshold = 65536), SizeClasses(LgPage = 16)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1007", "[Arena(LgExtentMaxActiveFit = 0)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1007", "[Arena(LgExtentMaxActiveFit = 64)] public sealed partial class Ok;", false)]
+    [InlineData("ALLOC1013", "[Arena(ProfileSampleBytes = 0)] public sealed partial class Ok;", false)]
+    [InlineData("ALLOC1013", "[Arena(ProfileSampleBytes = 1)] public sealed partial class Ok;", false)]
+    [InlineData("ALLOC1013", "[Arena(ProfileSampleBytes = 1L << 40)] public sealed partial class Ok;", false)]
     public Task Valid_declaration_is_not_reported(string rule, string declaration, bool addArena = true)
     {
         Assert.StartsWith("ALLOC", rule);

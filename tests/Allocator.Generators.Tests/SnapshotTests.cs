@@ -16,6 +16,7 @@ public sealed class SnapshotTests
     [InlineData(nameof(ValidDeclarations.Nested), ValidDeclarations.Nested, "Demo.Nested.Outer+Middle+InnerArena.g.cs")]
     [InlineData(nameof(ValidDeclarations.NestedInRefStruct), ValidDeclarations.NestedInRefStruct, "Demo.Span+SpanArena.g.cs")]
     [InlineData(nameof(ValidDeclarations.GlobalNamespace), ValidDeclarations.GlobalNamespace, "GlobalArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.Profiled), ValidDeclarations.Profiled, "Demo.ProfiledArena.g.cs")]
     public void Emitted_file_matches_snapshot_and_compiles_cleanly(string name, string source, string hintName)
     {
         var (result, output) = GeneratorHarness.Run(source);

@@ -128,6 +128,14 @@ public static partial class Fixtures
             using Allocator;
             [Arena({|ALLOC1007:LgExtentMaxActiveFit = -1|})] public sealed partial class BadFit;
             """),
+        ("ALLOC1013", "ProfileIntervalNegative", """
+            using Allocator;
+            [Arena({|ALLOC1013:ProfileSampleBytes = -1|})] public sealed partial class BadProfile;
+            """),
+        ("ALLOC1013", "ProfileIntervalAboveMax", """
+            using Allocator;
+            [Arena({|ALLOC1013:ProfileSampleBytes = (1L << 40) + 1|})] public sealed partial class BadProfile;
+            """),
         ("ALLOC1008", "HooksNotImplemented", """
             using Allocator;
             public sealed class NotHooks { }

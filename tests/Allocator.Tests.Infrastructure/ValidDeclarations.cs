@@ -18,6 +18,16 @@ public static class ValidDeclarations
         public sealed partial class RequestArena;
         """;
 
+    public const string Profiled = """
+        using Allocator;
+
+        namespace Demo;
+
+        /// <summary>An arena that profiles its heap at jemalloc's default interval.</summary>
+        [Arena(ProfileSampleBytes = 1 << 19)]
+        public sealed partial class ProfiledArena;
+        """;
+
     public const string EveryKnobChanged = """
         using Allocator;
 
@@ -126,5 +136,6 @@ public static class ValidDeclarations
         [nameof(Nested)] = Nested,
         [nameof(NestedInRefStruct)] = NestedInRefStruct,
         [nameof(GlobalNamespace)] = GlobalNamespace,
+        [nameof(Profiled)] = Profiled,
     };
 }

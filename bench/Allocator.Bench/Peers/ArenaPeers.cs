@@ -95,6 +95,31 @@ public readonly unsafe struct GeneratedArenaPeer<TFree>(SpecializedArena arena) 
     public void Fill(nint block, nuint size, byte value) => Bytes.Fill(block, size, value);
 }
 
+/// <summary>The generated arena with heap profiling on (a copy of <see cref="GeneratedArenaPeer{TFree}"/> for its type).</summary>
+public readonly unsafe struct ProfiledArenaPeer<TFree>(ProfiledSpecializedArena arena) : IPeer<nint>
+    where TFree : struct, IFreeMode
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public nint Allocate(nuint size) => (nint)arena.Allocate(size);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Free(nint block, nuint size)
+    {
+        if (TFree.PassesSize)
+            arena.FreeSized((void*)block, size);
+        else
+            arena.Free((void*)block);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Write(nint block, nuint offset, byte value) => ((byte*)block)[offset] = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte Read(nint block, nuint offset) => ((byte*)block)[offset];
+
+    public void Fill(nint block, nuint size, byte value) => Bytes.Fill(block, size, value);
+}
+
 /// <summary>Creates the arena peers: three forms a user meets, each with either free. Each probe
 /// makes its own arena with the defaults, so no two rows share caches or slabs.</summary>
 internal static class ArenaPeers
@@ -153,6 +178,27 @@ internal static class ArenaPeers
             $"sealed HugePages={mode}", PeerKind.Project, false,
             $"Arena<RuntimeArenaPolicy> with HugePages = {mode} (extents up to 64 KiB from 2 MiB pageslabs); Allocate + Free",
             new ArenaPeer<UnsizedFree>(arena), arena.Purge));
+    }
+
+    /// <summary>The sealed arena with heap profiling at jemalloc's default interval (2^19 bytes): the cost of leaving it on.</summary>
+    public static PeerProbe SealedProfiled<TFree>() where TFree : struct, IFreeMode
+    {
+        if (Arena.Create(new ArenaOptions { ProfileSampleBytes = 1 << 19 }) is not Arena<RuntimeArenaPolicy> arena)
+            return PeerProbe.Skip("Arena.Create() no longer returns Arena<RuntimeArenaPolicy>");
+        return PeerProbe.Of(new PeerEntry<ArenaPeer<TFree>, nint>(
+            TFree.PassesSize ? "sealed FreeSized, profiled" : "sealed Free, profiled", PeerKind.Project, TFree.PassesSize,
+            $"the sealed arena with ProfileSampleBytes = 2^19; {Entry<TFree>()}",
+            new ArenaPeer<TFree>(arena), arena.Purge));
+    }
+
+    /// <summary>An <c>[Arena(ProfileSampleBytes = 1 &lt;&lt; 19)]</c> declaration, otherwise the defaults.</summary>
+    public static PeerProbe GeneratedProfiled<TFree>() where TFree : struct, IFreeMode
+    {
+        var arena = new ProfiledSpecializedArena();
+        return PeerProbe.Of(new PeerEntry<ProfiledArenaPeer<TFree>, nint>(
+            TFree.PassesSize ? "[Arena] FreeSized, profiled" : "[Arena] Free, profiled", PeerKind.Project, TFree.PassesSize,
+            $"an [Arena] declaration with ProfileSampleBytes = 2^19, through the generated facade; {Entry<TFree>()}",
+            new ProfiledArenaPeer<TFree>(arena), arena.Purge));
     }
 
     /// <summary>An <c>[Arena]</c> declaration with the defaults, through its generated facade.</summary>

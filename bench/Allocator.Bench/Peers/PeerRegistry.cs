@@ -31,6 +31,9 @@ public static class PeerRegistry
 
         new("arena-huge-eager", "sealed HugePages=Eager", () => ArenaPeers.HugePages(HugePageMode.Eager)),
         new("arena-huge-lazy", "sealed HugePages=Lazy", () => ArenaPeers.HugePages(HugePageMode.Lazy)),
+
+        new("arena-sealed-prof", "sealed Free, profiled", ArenaPeers.SealedProfiled<UnsizedFree>),
+        new("arena-generated-prof", "[Arena] Free, profiled", ArenaPeers.GeneratedProfiled<UnsizedFree>),
         new("jemalloc", "jemalloc free", NativePeers.Jemalloc<UnsizedFree>),
         new("jemalloc-sized", "jemalloc sdallocx", NativePeers.Jemalloc<SizedFree>),
         new("mimalloc", "mimalloc mi_free", NativePeers.Mimalloc<UnsizedFree>),

@@ -1,0 +1,107 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using Allocator.Arenas;
+using Allocator.Extents;
+using Allocator.Profiling;
+
+namespace Allocator;
+
+// Heap profiling: the out-of-line path of a sampled allocation, freeing a sampled block, the profile
+// and the leak report. The fast paths only count bytes down and call here when the count runs out.
+public sealed unsafe partial class Arena<TPolicy>
+{
+    // Null when the arena does not profile.
+    private readonly HeapProfiler? _profiler;
+    private readonly bool _leakReport;
+
+    // The mean bytes between samples (1 with leak reports), 0 when off; read only on the slow path
+    // and, for a runtime policy, by the fast paths' test.
+    private readonly long _profileInterval;
+
+    // A generated policy's constant decides, so without profiling the JIT drops the fast paths' test.
+    private bool Profiled => TPolicy.IsRuntimeConfigured ? _profileInterval != 0 : TPolicy.ProfileSampleBytes != 0;
+
+    // The fast paths' test when profiling: the thread's countdown, or an arena that samples every
+    // block (which must not wait for a countdown another arena drew).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool SampleNow(nuint size) => ProfileSampler.Consume(size) || _profileInterval == 1;
+
+    /// <inheritdoc/>
+    public override HeapProfile GetHeapProfile()
+    {
+        ThrowIfDisposed();
+        return _profiler?.Snapshot(_index) ?? new HeapProfile(_index, 0, Array.Empty<HeapProfileSite>(), DateTimeOffset.UtcNow);
+    }
+
+    // The countdown ran out: draw the next one, and if this block is a sample allocate it so that its
+    // edata can carry the record. A small block is promoted to a page-backed extent of its own, which
+    // the rtree files as non-slab with the block's small class: Free then finds the record through the
+    // large path, and the slab paths never see a sampled block.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void* AllocateSampled(nuint size, bool zero, bool throwOnFailure)
+    {
+        if (!ProfileSampler.Decide(size, _profileInterval, out double weight) || _profiler == null || size > _largeMax)
+            return AllocateUnsampled(size, zero, throwOnFailure);
+
+        ThrowIfDisposed();
+        int index = size <= _lookupMax ? SmallIndex(size) : IndexAboveLookup(size);
+        Edata* e;
+        if (index < _binCount)
+        {
+            e = _pa.Alloc(_page, _page, slab: false, index, zero);
+            if (e == null) return throwOnFailure ? throw OutOfMemory(size) : null;
+        }
+        else
+        {
+            void* p = AllocateUnsampled(size, zero, throwOnFailure);
+            if (p == null) return null;
+            e = LookupUnchecked(p);
+        }
+
+        _profiler.Record(e, StackCapture.Capture(), ClassSize(index), weight, promoted: index < _binCount);
+        return e->Address;
+    }
+
+    // An aligned large block, already allocated, whose bytes ran the countdown out.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void* SampleAligned(void* p, nuint usable, int index)
+    {
+        if (ProfileSampler.Decide(usable, _profileInterval, out double weight) && _profiler != null)
+            _profiler.Record(LookupUnchecked(p), StackCapture.Capture(), ClassSize(index), weight, promoted: false);
+        return p;
+    }
+
+    private void* AllocateUnsampled(nuint size, bool zero, bool throwOnFailure)
+    {
+        if (zero) return AllocateSlow(size, zero: true, throwOnFailure);
+        void* p = PopCached(size);
+        return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure);
+    }
+
+    // Free of a sampled block, from any thread: the record goes first, then the block. A promoted
+    // block's page goes straight back to the page allocator (it was never a slab region or in a cache).
+    private void FreeSampled(Edata* e, int index)
+    {
+        bool promoted = index < _binCount;
+        _profiler!.Forget(e, promoted);
+        if (promoted) _pa.Free(e);
+        else FreeLarge(e, index);
+    }
+
+    // Reset and dispose: every promoted block is freed with the rest, and no sample outlives them.
+    private void ReleaseSampled(List<nint> extents) => _profiler?.ReleaseAll(extents);
+
+    private void CollectSampled(List<nint> extents) => _profiler?.Collect(extents);
+
+    // Dispose with leak reports on: every block is a sample, so the live sites are the leaks.
+    private void ReportLeaks()
+    {
+        if (!_leakReport || _profiler == null) return;
+        HeapProfile profile = _profiler.Snapshot(_index);
+        if (profile.LiveCount == 0) return;
+        OnLeaksFound(new LeakReport(profile));
+    }
+
+    private static long ProfileIntervalOf(ArenaOptions options) => options.LeakReport ? 1 : options.ProfileSampleBytes;
+}
