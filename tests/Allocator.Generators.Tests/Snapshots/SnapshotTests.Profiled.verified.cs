@@ -49,6 +49,8 @@ namespace Demo
             /// <inheritdoc/>
             public static int GuardLargeEvery => 0;
             /// <inheritdoc/>
+            public static double GuardMappingShare => 0.25D;
+            /// <inheritdoc/>
             public static bool ThreadCache => true;
             /// <inheritdoc/>
             public static bool DebugChecks => false;
