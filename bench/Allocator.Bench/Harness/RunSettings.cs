@@ -7,7 +7,7 @@ namespace Allocator.Bench.Harness;
 public sealed record RunSettings(string Mode, int Runs, TimeSpan WarmUp, int MinWarmUpRuns, double Scale, long MemoryBytes)
 {
     /// <summary>For development: a short look, about a minute in all.</summary>
-    public static RunSettings Quick { get; } = new("quick", 5, TimeSpan.FromMilliseconds(100), 2, 0.1, 256L << 20);
+    public static RunSettings Quick { get; } = new("quick", 5, TimeSpan.FromMilliseconds(500), 2, 0.1, 256L << 20);
 
     /// <summary>The report's settings: a few minutes in all.</summary>
     public static RunSettings Full { get; } = new("full", 11, TimeSpan.FromMilliseconds(400), 3, 1.0, 1L << 30);
