@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics.Metrics;
 using System.IO;
 using System.Text.Json;
 using Allocator.Extents;
@@ -221,21 +220,7 @@ public sealed unsafe class GuardBudgetTests
 
         Assert.Contains("guards:    mappings 4 (all arenas at most 4), skipped for budget 2, protect refusals 0", stats.ToString());
 
-        var seen = new Dictionary<string, long>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == AllocatorMetrics.MeterName) l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "allocator.arena.index" && (long)tag.Value! == arena.Index) seen[instrument.Name] = value;
-            }
-        });
-        listener.Start();
-        listener.RecordObservableInstruments();
+        Dictionary<string, long> seen = ArenaMeasurements.Read(arena);
         Assert.Equal(2, seen["allocator.arena.guard.skipped_budget"]);
         Assert.Equal(4, seen["allocator.arena.guard.mappings"]);
         Assert.Equal(0, seen["allocator.arena.guard.protect_refusals"]);

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics.Metrics;
 using Allocator.Extents;
+using Allocator.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Allocator.Tests.Hpa;
@@ -30,22 +30,7 @@ public sealed unsafe class HugePageStatsTests
         Assert.Contains("\"hpaActive\": 16384", json);
         Assert.Contains("\"anonHugePages\"", json);
 
-        var seen = new Dictionary<string, long>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == AllocatorMetrics.MeterName) l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "allocator.arena.index" && (long)tag.Value! == arena.Index) seen[instrument.Name] = value;
-            }
-        });
-        _ = AllocatorMetrics.Meter;
-        listener.Start();
-        listener.RecordObservableInstruments();
+        Dictionary<string, long> seen = ArenaMeasurements.Read(arena);
         Assert.Equal(1, seen["allocator.arena.hugepage.pageslabs"]);
         Assert.Equal(16 << 10, seen["allocator.arena.hugepage.active"]);
         Assert.Contains("allocator.arena.hugepage.anon_huge_pages", seen.Keys);

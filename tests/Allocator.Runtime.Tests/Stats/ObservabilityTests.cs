@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
+using Allocator.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Allocator.Tests.Stats;
@@ -12,21 +13,7 @@ public sealed unsafe class ObservabilityTests
     {
         using var arena = Arena.Create(new ArenaOptions { TimeProvider = new FakeTimeProvider() });
         void* p = arena.Allocate(100_000);
-        var seen = new Dictionary<string, long>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == AllocatorMetrics.MeterName) l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "allocator.arena.index" && (long)tag.Value! == arena.Index) seen[instrument.Name] = value;
-            }
-        });
-        listener.Start();
-        listener.RecordObservableInstruments();
+        Dictionary<string, long> seen = ArenaMeasurements.Read(arena);
 
         ArenaStats stats = arena.GetStats();
         Assert.Equal(stats.Active, seen["allocator.arena.active"]);
