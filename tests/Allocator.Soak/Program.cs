@@ -17,13 +17,15 @@ namespace Allocator.Soak;
 /// Exit code 0 when RSS stayed flat (within 10% of the warm-up peak), 1 otherwise.
 /// <c>-- guarded [GiB] [threads]</c> runs instead the guarded server workload of the CI test
 /// (production guard settings, every block's contents checked) over that many GiB of allocations;
-/// exit code 0 when every block stayed intact.
+/// exit code 0 when every block stayed intact. <c>-- discard [minutes] [threads]</c> checks the
+/// platform, without the allocator, for discarded pages that still read non-zero (see <see cref="DiscardCheck"/>).
 /// </summary>
 public static unsafe class Program
 {
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "guarded") return Guarded(args);
+        if (args.Length > 0 && args[0] == "discard") return DiscardCheck.Run(args);
         double minutes = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 10;
         int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4;
         using var arena = Arena.Create(new ArenaOptions { DirtyDecayMs = 1_000, MuzzyDecayMs = 1_000, GuardLargeEvery = 128, GuardSmallEvery = 64 });
