@@ -8,6 +8,11 @@ using Allocator.Tests.Infrastructure;
 namespace Allocator.Tests.Hpa;
 
 /// <summary>Arenas with the hugepage allocator on: routing as jemalloc's pa.c, stats, and real huge pages on this machine.</summary>
+/// <remarks>
+/// In the process-wide collection: one test reads /proc/self/maps after Dispose, and a mapping made
+/// meanwhile by a test running beside it can land on a freed pageslab's address.
+/// </remarks>
+[Collection(ProcessWideCollection.Name)]
 public sealed unsafe class HugePageArenaTests
 {
     private static readonly nuint Page = Allocator.Os.Pages.PageSize;
