@@ -69,7 +69,7 @@ internal static class DiagnosticDescriptors
         DiagnosticIds.HooksNotExtentHooks,
         Usage,
         title: "The extent hooks type does not implement IExtentHooks",
-        message: "'{0}' does not implement Allocator.Extents.IExtentHooks; implement it or pass a type that does");
+        message: "'{0}' does not implement Allocator.Hooks.IExtentHooks; implement it or pass a type that does");
 
     public static readonly DiagnosticDescriptor HooksNotConstructible = Error(
         DiagnosticIds.HooksNotConstructible,

@@ -87,8 +87,8 @@ internal static class PolicyEmitter
         w.Line();
         w.Line("/// <inheritdoc/>");
         w.Line(spec.HooksTypeName is null
-            ? "public static global::Allocator.Extents.IExtentHooks? CreateHooks() => null;"
-            : $"public static global::Allocator.Extents.IExtentHooks? CreateHooks() => new {spec.HooksTypeName}();");
+            ? "public static global::Allocator.Hooks.IExtentHooks? CreateHooks() => null;"
+            : $"public static global::Allocator.Hooks.IExtentHooks? CreateHooks() => new {spec.HooksTypeName}();");
 
         EmitTables(w, tables);
         w.Close();

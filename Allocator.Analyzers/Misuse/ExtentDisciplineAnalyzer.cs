@@ -16,10 +16,10 @@ namespace Allocator.Analyzers.Misuse;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ExtentDisciplineAnalyzer : DiagnosticAnalyzer
 {
-    private const string AcquiredExtentAttribute = "Allocator.Extents.AcquiredExtentAttribute";
-    private const string AddressLookupAttribute = "Allocator.Extents.AddressLookupAttribute";
-    private const string EdataType = "Allocator.Extents.Edata";
-    private const string ExtentHooksType = "Allocator.Extents.IExtentHooks";
+    private const string AcquiredExtentAttribute = "Allocator.Map.AcquiredExtentAttribute";
+    private const string AddressLookupAttribute = "Allocator.Map.AddressLookupAttribute";
+    private const string EdataType = "Allocator.Metadata.Edata";
+    private const string ExtentHooksType = "Allocator.Hooks.IExtentHooks";
     private const string UnsafeType = "System.Runtime.CompilerServices.Unsafe";
 
     /// <inheritdoc/>

@@ -10,5 +10,5 @@ internal static class KnownTypeNames
     public const string GuardsAttributeName = "GuardsAttribute";
     public const string ExtentHooksAttributeName = "ExtentHooksAttribute";
     public const string ExtentHooksInterfaceName = "IExtentHooks";
-    public const string ExtentHooksInterfaceNamespace = "Extents";
+    public const string ExtentHooksInterfaceNamespace = "Hooks";
 }

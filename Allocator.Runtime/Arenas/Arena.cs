@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Threading;
+using Allocator.Metadata;
 using Allocator.Threading;
 
 namespace Allocator;
@@ -19,9 +20,9 @@ namespace Allocator;
 public abstract unsafe class Arena : IDisposable
 {
     // Live arenas by index, so a dead thread's cache can be flushed into the arena it belongs to.
-    private static readonly Arena?[] s_live = new Arena?[Extents.Edata.NoArena];
+    private static readonly Arena?[] s_live = new Arena?[Allocator.Metadata.Edata.NoArena];
 
-    static Arena() => Arenas.ThreadCaches.OnThreadExit = OnThreadExit;
+    static Arena() => ThreadCaches.OnThreadExit = OnThreadExit;
 
     private protected Arena()
     {
@@ -58,7 +59,7 @@ public abstract unsafe class Arena : IDisposable
 
     private protected static void Register(Arena arena)
     {
-        using (Arenas.ThreadCaches.ListLock.EnterScope()) s_live[arena.Index] = arena;
+        using (ThreadCaches.ListLock.EnterScope()) s_live[arena.Index] = arena;
         AllocatorMetrics.EnsureCreated();
     }
 
@@ -66,7 +67,7 @@ public abstract unsafe class Arena : IDisposable
     internal static System.Collections.Generic.List<Arena> LiveArenas()
     {
         var list = new System.Collections.Generic.List<Arena>();
-        using (Arenas.ThreadCaches.ListLock.EnterScope())
+        using (ThreadCaches.ListLock.EnterScope())
         {
             foreach (Arena? a in s_live)
             {
@@ -85,10 +86,10 @@ public abstract unsafe class Arena : IDisposable
 
     private static void OnThreadExit(nint handle)
     {
-        var tc = (Arenas.ThreadCache*)handle;
+        var tc = (ThreadCache*)handle;
         Arena? owner = tc->Orphaned == 0 ? s_live[tc->ArenaIndex] : null;
         if (owner != null && owner.Id == tc->ArenaId) owner.FlushOnThreadExit(handle);
-        else Arenas.ThreadCache.Free(tc);
+        else ThreadCache.Free(tc);
     }
 
     /// <summary>Creates an arena configured at run time.</summary>

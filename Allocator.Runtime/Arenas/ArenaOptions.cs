@@ -1,5 +1,9 @@
 using System;
-using Allocator.Extents;
+using Allocator.Decay;
+using Allocator.Guards;
+using Allocator.Hooks;
+using Allocator.Map;
+using Allocator.PageAllocators;
 using Allocator.Sizing;
 
 namespace Allocator;
@@ -49,7 +53,7 @@ public sealed record ArenaOptions
     /// page can split a mapping in three (two more mappings), and the .NET runtime dies when the
     /// kernel refuses it a mapping; so once the guards of all arenas together reach this arena's share,
     /// an extent sampled for guards is served unguarded and counted in
-    /// <see cref="Extents.PageAllocatorStats.GuardsSkippedForBudget"/>, until guarded extents are freed.
+    /// <see cref="Allocator.PageAllocators.PageAllocatorStats.GuardsSkippedForBudget"/>, until guarded extents are freed.
     /// </summary>
     public double GuardMappingShare { get; init; } = ArenaDeclarationRules.DefaultGuardMappingShare;
 
@@ -87,9 +91,9 @@ public sealed record ArenaOptions
     public TimeProvider? TimeProvider { get; init; }
 
     /// <summary>
-    /// Whether the process's <see cref="Extents.BackgroundPurger"/> purges this arena, so that
+    /// Whether the process's <see cref="Allocator.PageAllocators.BackgroundPurger"/> purges this arena, so that
     /// freed pages go back to the OS on time although no thread calls the arena. Null (the
-    /// default) means yes when <see cref="Extents.BackgroundPurger.Enabled"/> is set and decay
+    /// default) means yes when <see cref="Allocator.PageAllocators.BackgroundPurger.Enabled"/> is set and decay
     /// reads the system clock, no with a custom <see cref="TimeProvider"/> (whose time the purger's
     /// sleeps would not follow); true or false decides explicitly.
     /// </summary>
@@ -115,10 +119,10 @@ public sealed record ArenaOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
-        if (!Decay.IsValidDecayMs(DirtyDecayMs))
-            throw new ArgumentOutOfRangeException(nameof(DirtyDecayMs), DirtyDecayMs, $"A decay time is -1 (never), 0 (at once) or milliseconds up to {Decay.MaxDecayMs}.");
-        if (!Decay.IsValidDecayMs(MuzzyDecayMs))
-            throw new ArgumentOutOfRangeException(nameof(MuzzyDecayMs), MuzzyDecayMs, $"A decay time is -1 (never), 0 (at once) or milliseconds up to {Decay.MaxDecayMs}.");
+        if (!DecayTracker.IsValidDecayMs(DirtyDecayMs))
+            throw new ArgumentOutOfRangeException(nameof(DirtyDecayMs), DirtyDecayMs, $"A decay time is -1 (never), 0 (at once) or milliseconds up to {DecayTracker.MaxDecayMs}.");
+        if (!DecayTracker.IsValidDecayMs(MuzzyDecayMs))
+            throw new ArgumentOutOfRangeException(nameof(MuzzyDecayMs), MuzzyDecayMs, $"A decay time is -1 (never), 0 (at once) or milliseconds up to {DecayTracker.MaxDecayMs}.");
         if (!SizeClasses.TryValidate(LgQuantum, LgPage, LgGroup, LgTinyMin, out string? parameter, out string? error))
             throw new ArgumentOutOfRangeException(ToPropertyName(parameter), error);
         if (1L << LgPage != Environment.SystemPageSize)

@@ -1,8 +1,8 @@
 using System;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using Allocator.Arenas;
-using Allocator.Extents;
+using Allocator.Map;
+using Allocator.Metadata;
 using Allocator.Profiling;
 
 namespace Allocator;

@@ -1,6 +1,8 @@
 using System.Collections.Generic;
-using Allocator.Arenas;
 using Allocator.Extents;
+using Allocator.Guards;
+using Allocator.Metadata;
+using Allocator.PageAllocators;
 using Allocator.Threading;
 
 namespace Allocator;

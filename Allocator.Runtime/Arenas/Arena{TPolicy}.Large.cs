@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
-using Allocator.Arenas;
-using Allocator.Extents;
+using Allocator.Metadata;
 
 namespace Allocator;
 

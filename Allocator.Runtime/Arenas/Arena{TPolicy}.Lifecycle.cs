@@ -1,8 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using Allocator.Arenas;
+using Allocator.Decay;
 using Allocator.Extents;
+using Allocator.Metadata;
 using Allocator.Threading;
 
 namespace Allocator;
@@ -26,8 +27,8 @@ public sealed unsafe partial class Arena<TPolicy>
     public override void SetDecayTimes(long dirtyDecayMs, long muzzyDecayMs)
     {
         ThrowIfDisposed();
-        if (!Decay.IsValidDecayMs(dirtyDecayMs)) throw new ArgumentOutOfRangeException(nameof(dirtyDecayMs), dirtyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
-        if (!Decay.IsValidDecayMs(muzzyDecayMs)) throw new ArgumentOutOfRangeException(nameof(muzzyDecayMs), muzzyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
+        if (!DecayTracker.IsValidDecayMs(dirtyDecayMs)) throw new ArgumentOutOfRangeException(nameof(dirtyDecayMs), dirtyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
+        if (!DecayTracker.IsValidDecayMs(muzzyDecayMs)) throw new ArgumentOutOfRangeException(nameof(muzzyDecayMs), muzzyDecayMs, "A decay time is -1 (never), 0 (at once) or milliseconds.");
         _pa.SetDecayMs(ExtentState.Dirty, dirtyDecayMs);
         _pa.SetDecayMs(ExtentState.Muzzy, muzzyDecayMs);
         Volatile.Write(ref _decays, dirtyDecayMs != -1 || muzzyDecayMs != -1);

@@ -1,8 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
-using Allocator.Arenas;
-using Allocator.Extents;
+using Allocator.Metadata;
 using Allocator.Profiling;
 
 namespace Allocator;

@@ -1,7 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
-using Allocator.Arenas;
-using Allocator.Extents;
+using Allocator.Map;
+using Allocator.Metadata;
 
 namespace Allocator;
 

@@ -2,8 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using Allocator.Arenas;
-using Allocator.Extents;
+using Allocator.Metadata;
 using Allocator.Threading;
 
 namespace Allocator;

@@ -1,7 +1,9 @@
 using System;
-using Allocator.Arenas;
 using Allocator.Extents;
+using Allocator.Map;
+using Allocator.Metadata;
 using Allocator.Os;
+using Allocator.PageAllocators;
 using Allocator.Profiling;
 using Allocator.Sizing;
 using Allocator.Threading;
@@ -160,7 +162,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     public override nuint MaxSize => (nuint)_largeMax;
 
     /// <summary>The page allocator behind the arena (for diagnostics and the address-space picture).</summary>
-    public PageAllocator<TPolicy> PageAllocator => _pa;
+    internal PageAllocator<TPolicy> PageAllocator => _pa;
 
     internal override long Id => _id;
 

@@ -4,10 +4,12 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Extents;
+using Allocator.Metadata;
+using Allocator.PageAllocators;
 using Allocator.Sizing;
 using Allocator.Threading;
 
-namespace Allocator.Arenas;
+namespace Allocator;
 
 /// <summary>
 /// The slabs of one small size class in one arena (jemalloc's bin_t): the current slab, a heap of

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Allocator.Arenas;
+namespace Allocator;
 
 /// <summary>
 /// One size class's stack of cached free regions in a thread cache (jemalloc's <c>cache_bin_t</c>).

@@ -1,7 +1,7 @@
 using System;
 using Allocator.Sizing;
 
-namespace Allocator.Arenas;
+namespace Allocator;
 
 /// <summary>
 /// Checks, once per arena, that the tables a generated policy carries are the ones this runtime

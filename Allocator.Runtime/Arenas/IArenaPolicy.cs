@@ -1,5 +1,6 @@
 using System;
 using Allocator.Extents;
+using Allocator.Hooks;
 
 namespace Allocator;
 

@@ -1,10 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using Allocator.Extents;
+using Allocator.Metadata;
 using Allocator.Threading;
 
-namespace Allocator.Arenas;
+namespace Allocator;
 
 /// <summary>
 /// An arena's live large extents (jemalloc's arena large list with its counters): the extents

@@ -1,4 +1,5 @@
-using Allocator.Extents;
+
+using Allocator.Hooks;
 
 namespace Allocator;
 

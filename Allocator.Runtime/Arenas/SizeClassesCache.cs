@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Allocator.Sizing;
 
-namespace Allocator.Arenas;
+namespace Allocator;
 
 /// <summary>One computed table per parameter set: arenas with the same classes share it.</summary>
 internal static class SizeClassesCache

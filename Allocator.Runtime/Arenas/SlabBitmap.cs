@@ -3,8 +3,9 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Allocator.Metadata;
 
-namespace Allocator.Arenas;
+namespace Allocator;
 
 /// <summary>
 /// Which regions of a slab are in use (jemalloc's slab bitmap): one bit per region, for slabs

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using Allocator.Threading;
 
-namespace Allocator.Arenas;
+namespace Allocator;
 
 /// <summary>
 /// One thread's cache for one arena (jemalloc's tcache): a native block holding a header, one

@@ -69,7 +69,7 @@ internal static class ArenaDeclarationRules
 
     /// <summary>
     /// The longest decay time, about 292 years: the decay clock counts nanoseconds in a long. The
-    /// runtime's <c>Decay.MaxDecayMs</c> is this constant, so a declaration that passes here builds.
+    /// runtime's <c>DecayTracker.MaxDecayMs</c> is this constant, so a declaration that passes here builds.
     /// </summary>
     public const long MaxDecayMs = long.MaxValue / 1_000_000;
 

@@ -7,7 +7,7 @@ namespace Allocator;
 /// shared memory) instead of the default OS hooks.
 /// </summary>
 /// <remarks>
-/// The type must implement <c>Allocator.Extents.IExtentHooks</c> and have a public parameterless
+/// The type must implement <c>Allocator.Hooks.IExtentHooks</c> and have a public parameterless
 /// constructor; the generated policy creates one instance per arena.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
@@ -19,7 +19,7 @@ public
 sealed class ExtentHooksAttribute : Attribute
 {
     /// <summary>Declares the hooks type.</summary>
-    /// <param name="hooksType">A type implementing <c>Allocator.Extents.IExtentHooks</c> with a public parameterless constructor.</param>
+    /// <param name="hooksType">A type implementing <c>Allocator.Hooks.IExtentHooks</c> with a public parameterless constructor.</param>
     public ExtentHooksAttribute(Type hooksType)
     {
         HooksType = hooksType;

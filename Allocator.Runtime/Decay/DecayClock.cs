@@ -1,21 +1,21 @@
 using System;
 using System.ComponentModel;
 
-namespace Allocator.Extents;
+namespace Allocator.Decay;
 
 /// <summary>
 /// Reads a <see cref="TimeProvider"/> as the signed 64-bit nanosecond count that
-/// <see cref="Decay"/> works in, measured from the moment the clock was created.
+/// <see cref="DecayTracker"/> works in, measured from the moment the clock was created.
 /// </summary>
 /// <remarks>
 /// Counting from an origin keeps the numbers small: a raw timestamp converted to nanoseconds can
 /// overflow <see cref="long"/> (a fake provider's timestamps are calendar ticks since year 1, about
 /// 6e19 ns), while an elapsed time only overflows after 292 years. A provider whose time goes
-/// backwards yields smaller (possibly negative) values; <see cref="Decay.MaybeAdvanceEpoch"/>
+/// backwards yields smaller (possibly negative) values; <see cref="DecayTracker.MaybeAdvanceEpoch"/>
 /// copes with that.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public readonly struct DecayClock
+internal readonly struct DecayClock
 {
     private const long NsPerSecond = 1_000_000_000;
 

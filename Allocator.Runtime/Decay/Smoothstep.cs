@@ -3,7 +3,7 @@ using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Allocator.Extents;
+namespace Allocator.Decay;
 
 /// <summary>
 /// The decay curve: how much of the pages dirtied k epochs ago may still be kept (jemalloc's
@@ -24,7 +24,7 @@ namespace Allocator.Extents;
 /// </para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public static class Smoothstep
+internal static class Smoothstep
 {
     /// <summary>The number of points on the curve, and of epochs in one decay time.</summary>
     public const int Steps = 200;

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Threading;
+using Allocator.Metadata;
 using Allocator.Threading;
 
 namespace Allocator.Extents;

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Threading;
+using Allocator.Metadata;
 using Allocator.Sizing;
 using Allocator.Threading;
 
@@ -32,10 +33,10 @@ public sealed class Ecache
     public bool DelayCoalesce { get; }
 
     /// <summary>Unguarded members.</summary>
-    public Eset Eset { get; }
+    internal Eset Eset { get; }
 
     /// <summary>Guarded members.</summary>
-    public Eset GuardedEset { get; }
+    internal Eset GuardedEset { get; }
 
     /// <summary>Pages held by all members.</summary>
     public nuint Npages => Eset.Npages + GuardedEset.Npages;
@@ -55,5 +56,5 @@ public sealed class Ecache
     public bool IsHeldByCurrentThread => _lock.IsHeldByCurrentThread;
 
     /// <summary>The set a member with this guard flag lives in.</summary>
-    public Eset SetFor(bool guarded) => guarded ? GuardedEset : Eset;
+    internal Eset SetFor(bool guarded) => guarded ? GuardedEset : Eset;
 }

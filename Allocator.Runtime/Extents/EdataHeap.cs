@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Allocator.Metadata;
 
 namespace Allocator.Extents;
 

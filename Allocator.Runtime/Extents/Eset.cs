@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Numerics;
 using System.Threading;
+using Allocator.Metadata;
 using Allocator.Os;
 using Allocator.Sizing;
 
@@ -14,7 +15,7 @@ namespace Allocator.Extents;
 /// decay. Not thread-safe: its <see cref="Ecache"/>'s lock guards it.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed unsafe class Eset
+internal sealed unsafe class Eset
 {
     private struct Bin
     {

@@ -10,7 +10,7 @@ namespace Allocator.Extents;
 /// </summary>
 /// <remarks>Guarded by the page allocator's grow lock.</remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed class ExpGrow
+internal sealed class ExpGrow
 {
     private const ulong HugePage = 2 * 1024 * 1024;
     private readonly SizeClasses _classes;

@@ -1,6 +1,10 @@
 using System;
 using System.ComponentModel;
 using System.Threading;
+using Allocator.Guards;
+using Allocator.Hooks;
+using Allocator.Map;
+using Allocator.Metadata;
 using Allocator.Os;
 using Allocator.Sizing;
 using Allocator.Threading;
@@ -65,7 +69,7 @@ public sealed unsafe class ExtentContext
     public Base Base { get; }
 
     /// <summary>Recycled edata structs.</summary>
-    public EdataCache EdataCache { get; }
+    internal EdataCache EdataCache { get; }
 
     /// <summary>Page-size classes (bins of the esets, steps of growth).</summary>
     public SizeClasses PageClasses { get; }
@@ -101,7 +105,7 @@ public sealed unsafe class ExtentContext
     internal RankedLock GrowLock { get; } = new(LockRank.Grow);
 
     /// <summary>Growth of retained address space.</summary>
-    public ExpGrow Grow { get; }
+    internal ExpGrow Grow { get; }
 
     /// <summary>Counters.</summary>
     public ExtentStats Stats { get; } = new();

@@ -2,6 +2,8 @@ using System;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Threading;
+using Allocator.Map;
+using Allocator.Metadata;
 
 namespace Allocator.Extents;
 

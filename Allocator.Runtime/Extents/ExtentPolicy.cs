@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using Allocator.Metadata;
+using Allocator.PageAllocators;
 
 namespace Allocator.Extents;
 

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
+using Allocator.Map;
+using Allocator.Metadata;
 
 namespace Allocator.Extents;
 
@@ -12,7 +14,7 @@ namespace Allocator.Extents;
 /// </summary>
 /// <remarks>Meaningful only while no other thread uses the shard.</remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public static unsafe class ExtentValidator
+internal static unsafe class ExtentValidator
 {
     /// <summary>Checks the shard.</summary>
     /// <param name="ctx">The shard.</param>

@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using Allocator.Hooks;
+using Allocator.PageAllocators;
 
 namespace Allocator.Extents;
 

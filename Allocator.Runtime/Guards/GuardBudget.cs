@@ -2,15 +2,15 @@ using System;
 using System.Diagnostics;
 using System.Threading;
 
-namespace Allocator.Extents;
+namespace Allocator.Guards;
 
 /// <summary>
 /// One page allocator shard's side of the <see cref="GuardMappingAccount"/>: the limit its share
 /// gives, what its own guard pages cost now, and how many guards it could not make.
 /// </summary>
 /// <remarks>
-/// <see cref="Guards.GuardPages"/> charges it before protecting a page and
-/// <see cref="Guards.UnguardPages"/> / <see cref="Guards.UnguardPagesPreDestroy"/> release it, so
+/// <see cref="PageGuard.GuardPages"/> charges it before protecting a page and
+/// <see cref="PageGuard.UnguardPages"/> / <see cref="PageGuard.UnguardPagesPreDestroy"/> release it, so
 /// every guard page is charged once and released once, whichever way its extent ends.
 /// </remarks>
 internal sealed class GuardBudget

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Threading;
 
-namespace Allocator.Extents;
+namespace Allocator.Guards;
 
 /// <summary>
 /// The memory mappings that guard pages cost, counted for the whole process. The kernel caps a

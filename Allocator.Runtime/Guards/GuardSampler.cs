@@ -1,8 +1,9 @@
 using System;
 using System.ComponentModel;
 using System.Threading;
+using Allocator.Extents;
 
-namespace Allocator.Extents;
+namespace Allocator.Guards;
 
 /// <summary>
 /// Decides which extents get guard pages: every N-th large extent and every M-th slab (jemalloc's
@@ -15,7 +16,7 @@ namespace Allocator.Extents;
 /// step and each reset guards exactly one extent.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed class GuardSampler
+internal sealed class GuardSampler
 {
     private readonly nuint _page;
     private readonly ulong _largeMaxClass;

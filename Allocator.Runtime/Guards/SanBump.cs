@@ -3,9 +3,11 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading;
+using Allocator.Extents;
+using Allocator.Metadata;
 using Allocator.Threading;
 
-namespace Allocator.Extents;
+namespace Allocator.Guards;
 
 /// <summary>
 /// Guarded extents cut one after another from a region of fresh address space (jemalloc's
@@ -20,7 +22,7 @@ namespace Allocator.Extents;
 /// guard page: like retained space, the uncut rest is address space, not memory in use.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed unsafe class SanBump
+internal sealed unsafe class SanBump
 {
     /// <summary>The size of a region, unless one allocation needs more.</summary>
     public const nuint RegionSize = 4 << 20;
@@ -87,7 +89,7 @@ public sealed unsafe class SanBump
         if (replaced != null) Release(ctx, replaced);
         if (e == null) return null;
 
-        if (!Guards.GuardPages(ctx, e, left: false, right: true, remap: true))
+        if (!PageGuard.GuardPages(ctx, e, left: false, right: true, remap: true))
         {
             // Untouched and unguarded: keep it as retained address space (served later as an ordinary
             // extent). The next slab cut above it has no guard page between them; neighbor

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using Allocator.Os;
 
-namespace Allocator.Extents;
+namespace Allocator.Hooks;
 
 /// <summary>
 /// The hooks every arena uses unless told otherwise: anonymous private mappings from the OS

@@ -1,6 +1,6 @@
 using System.ComponentModel;
 
-namespace Allocator.Extents;
+namespace Allocator.Hooks;
 
 /// <summary>
 /// The nine operations through which an arena obtains and returns address space (jemalloc's

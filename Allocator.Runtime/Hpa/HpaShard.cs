@@ -1,7 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using Allocator.Extents;
+using Allocator.Map;
+using Allocator.Metadata;
 using Allocator.Sizing;
 using Allocator.Threading;
 

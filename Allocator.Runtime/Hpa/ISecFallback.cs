@@ -1,4 +1,5 @@
-using Allocator.Extents;
+
+using Allocator.Metadata;
 
 namespace Allocator.Hpa;
 

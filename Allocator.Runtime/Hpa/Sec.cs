@@ -1,6 +1,6 @@
 using System;
 using System.Diagnostics;
-using Allocator.Extents;
+using Allocator.Metadata;
 using Allocator.Threading;
 
 namespace Allocator.Hpa;

@@ -1,7 +1,7 @@
 using System;
 using System.ComponentModel;
 
-namespace Allocator.Extents;
+namespace Allocator.Map;
 
 /// <summary>
 /// Marks a parameter that must be an extent the caller holds: one it allocated, recycled or

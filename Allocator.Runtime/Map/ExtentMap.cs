@@ -2,9 +2,10 @@ using System;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Threading;
+using Allocator.Metadata;
 using Allocator.Os;
 
-namespace Allocator.Extents;
+namespace Allocator.Map;
 
 /// <summary>
 /// Address to extent metadata (jemalloc's emap), on top of an <see cref="Rtree"/>. Registers the

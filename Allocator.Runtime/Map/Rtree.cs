@@ -3,10 +3,12 @@ using System.ComponentModel;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Threading;
+using Allocator.Hooks;
+using Allocator.Metadata;
 using Allocator.Os;
 using Allocator.Threading;
 
-namespace Allocator.Extents;
+namespace Allocator.Map;
 
 /// <summary>
 /// A two-level radix tree from page address to one 64-bit leaf word (jemalloc's rtree): 48-bit

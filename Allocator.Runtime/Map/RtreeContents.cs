@@ -1,7 +1,8 @@
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using Allocator.Metadata;
 
-namespace Allocator.Extents;
+namespace Allocator.Map;
 
 /// <summary>
 /// What an rtree leaf word says about one page: the extent, its size class, whether it is a slab
@@ -22,7 +23,7 @@ public readonly unsafe struct RtreeContents
     /// <summary>The extent whose page this is, or null.</summary>
     public readonly Edata* Edata;
 
-    /// <summary>Size class index, or <see cref="Extents.Edata.NoSizeIndex"/>.</summary>
+    /// <summary>Size class index, or <see cref="Allocator.Metadata.Edata.NoSizeIndex"/>.</summary>
     public readonly int SizeIndex;
 
     /// <summary>The page belongs to a slab.</summary>
@@ -59,7 +60,7 @@ public readonly unsafe struct RtreeContents
     {
         // User-space addresses have bit 47 clear on the platforms supported, so no sign extension.
         var edata = (Edata*)(word & PointerMask);
-        if (edata == null) return new RtreeContents(null, Extents.Edata.NoSizeIndex, false, false, ExtentState.Active);
+        if (edata == null) return new RtreeContents(null, Allocator.Metadata.Edata.NoSizeIndex, false, false, ExtentState.Active);
         return new RtreeContents(edata, (int)((word >> 48) & 0xFF), (word & 1) != 0, (word & 2) != 0, (ExtentState)((word >> 2) & 7));
     }
 

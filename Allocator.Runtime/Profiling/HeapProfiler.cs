@@ -1,6 +1,6 @@
 using System;
 using System.Collections.Generic;
-using Allocator.Extents;
+using Allocator.Metadata;
 using Allocator.Threading;
 
 namespace Allocator.Profiling;

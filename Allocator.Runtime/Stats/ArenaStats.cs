@@ -1,5 +1,5 @@
 using System.Collections.Generic;
-using Allocator.Extents;
+using Allocator.PageAllocators;
 
 namespace Allocator;
 

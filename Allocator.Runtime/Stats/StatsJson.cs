@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Allocator.Extents;
+using Allocator.PageAllocators;
 
 namespace Allocator;
 

@@ -1,3 +1,6 @@
+using Allocator.Extents;
+using Allocator.Metadata;
+
 namespace Allocator.Threading;
 
 /// <summary>

@@ -52,12 +52,12 @@ public sealed class ArenaDeclarationAnalyzerTests
     public Task ALLOC1008_and_ALLOC1009_not_reported_for_valid_hooks() =>
         AnalyzerTest.VerifyAsync("""
             using Allocator;
-            public sealed class ClassHooks : Allocator.Extents.IExtentHooks
+            public sealed class ClassHooks : Allocator.Hooks.IExtentHooks
             {
             """ + Fixtures.HooksMembers + """
 
             }
-            public struct StructHooks : Allocator.Extents.IExtentHooks
+            public struct StructHooks : Allocator.Hooks.IExtentHooks
             {
             """ + Fixtures.HooksMembers + """
 

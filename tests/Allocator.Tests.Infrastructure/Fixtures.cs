@@ -143,7 +143,7 @@ public static partial class Fixtures
             """),
         ("ALLOC1009", "HooksWithoutPublicConstructor", """
             using Allocator;
-            public sealed class PrivateHooks : Allocator.Extents.IExtentHooks
+            public sealed class PrivateHooks : Allocator.Hooks.IExtentHooks
             {
                 private PrivateHooks() { }
             """ + HooksMembers + """
@@ -153,7 +153,7 @@ public static partial class Fixtures
             """),
         ("ALLOC1009", "HooksAbstract", """
             using Allocator;
-            public abstract class AbstractHooks : Allocator.Extents.IExtentHooks
+            public abstract class AbstractHooks : Allocator.Hooks.IExtentHooks
             {
             """ + HooksMembers + """
 

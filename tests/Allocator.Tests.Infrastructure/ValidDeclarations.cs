@@ -69,7 +69,7 @@ public static class ValidDeclarations
 
         namespace Demo;
 
-        internal sealed class HugePageHooks : Allocator.Extents.IExtentHooks
+        internal sealed class HugePageHooks : Allocator.Hooks.IExtentHooks
         {
         """ + Fixtures.HooksMembers + """
 

@@ -168,7 +168,15 @@ internal static class ArenaPeers
     public static PeerProbe HugePages(HugePageMode mode)
     {
         var arena = new Arena<RuntimeArenaPolicy>(new ArenaOptions { HugePages = mode });
-        if (!arena.PageAllocator.UsesHugePageAllocator)
+        // The public way to tell: a small block comes from a pageslab only when the hugepage allocator runs.
+        bool huge;
+        unsafe
+        {
+            void* probe = arena.Allocate(64);
+            huge = arena.GetStats().Pages.Pageslabs != 0;
+            arena.Free(probe);
+        }
+        if (!huge)
         {
             arena.Dispose();
             return PeerProbe.Skip("the hugepage allocator needs Linux and the default hooks");

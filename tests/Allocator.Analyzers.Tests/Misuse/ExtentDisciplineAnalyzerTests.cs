@@ -1,5 +1,6 @@
 using System.Threading.Tasks;
 using Allocator.Analyzers.Misuse;
+using Allocator.Map;
 
 namespace Allocator.Analyzers.Tests.Misuse;
 
@@ -10,6 +11,9 @@ public sealed class ExtentDisciplineAnalyzerTests
         using System;
         using System.Runtime.CompilerServices;
         using Allocator.Extents;
+        using Allocator.Hooks;
+        using Allocator.Map;
+        using Allocator.Metadata;
         using ExtentOps = Allocator.Extents.ExtentOps<Allocator.Extents.RuntimeExtentPolicy>;
 
         public static unsafe class Code
@@ -167,6 +171,9 @@ public sealed class ExtentDisciplineAnalyzerTests
     [Fact]
     public Task ALLOC2002_a_hook_calling_the_other_operation_is_reported() => AnalyzerTest.VerifyAsync<ExtentDisciplineAnalyzer>("""
         using Allocator.Extents;
+        using Allocator.Hooks;
+        using Allocator.Map;
+        using Allocator.Metadata;
         using ExtentOps = Allocator.Extents.ExtentOps<Allocator.Extents.RuntimeExtentPolicy>;
 
         public sealed unsafe class Hooks : IExtentHooks

@@ -57,7 +57,7 @@ namespace Demo
             public static bool UsesDefaultHooks => false;
 
             /// <inheritdoc/>
-            public static global::Allocator.Extents.IExtentHooks? CreateHooks() => new global::Demo.HugePageHooks();
+            public static global::Allocator.Hooks.IExtentHooks? CreateHooks() => new global::Demo.HugePageHooks();
 
             /// <summary>Number of size classes; also the size index of a request too large for any class.</summary>
             public const int SizeClassCount = 232;

@@ -55,7 +55,7 @@ partial class GlobalArena : global::System.IDisposable
         public static bool UsesDefaultHooks => true;
 
         /// <inheritdoc/>
-        public static global::Allocator.Extents.IExtentHooks? CreateHooks() => null;
+        public static global::Allocator.Hooks.IExtentHooks? CreateHooks() => null;
 
         /// <summary>Number of size classes; also the size index of a request too large for any class.</summary>
         public const int SizeClassCount = 232;

@@ -57,7 +57,7 @@ namespace Demo
             public static bool UsesDefaultHooks => true;
 
             /// <inheritdoc/>
-            public static global::Allocator.Extents.IExtentHooks? CreateHooks() => null;
+            public static global::Allocator.Hooks.IExtentHooks? CreateHooks() => null;
 
             /// <summary>Number of size classes; also the size index of a request too large for any class.</summary>
             public const int SizeClassCount = 232;

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using Allocator.Extents;
+using Allocator.Map;
+using Allocator.Metadata;
+using Allocator.PageAllocators;
 using Allocator.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 using OsPages = Allocator.Os.Pages;

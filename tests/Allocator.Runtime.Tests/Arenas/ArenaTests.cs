@@ -4,7 +4,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading;
-using Allocator.Extents;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Allocator.Tests.Arenas;

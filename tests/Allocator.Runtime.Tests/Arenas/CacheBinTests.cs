@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
-using Allocator.Arenas;
 using CsCheck;
 
 namespace Allocator.Tests.Arenas;

@@ -1,6 +1,8 @@
 using System;
 using System.Linq;
 using Allocator.Extents;
+using Allocator.Hooks;
+using Allocator.PageAllocators;
 using Allocator.Sizing;
 using Microsoft.Extensions.Time.Testing;
 

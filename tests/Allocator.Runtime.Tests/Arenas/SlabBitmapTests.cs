@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
-using Allocator.Arenas;
 using CsCheck;
 
 namespace Allocator.Tests.Arenas;

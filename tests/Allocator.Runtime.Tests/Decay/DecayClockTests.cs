@@ -1,5 +1,5 @@
 using System;
-using Allocator.Extents;
+using Allocator.Decay;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Allocator.Tests.Decay;

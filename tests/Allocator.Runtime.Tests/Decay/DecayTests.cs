@@ -1,10 +1,9 @@
 using System;
-using Allocator.Extents;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Allocator.Tests.Decay;
 
-using Decay = Allocator.Extents.Decay;
+using Allocator.Decay;
 
 // Ports test/unit/decay.c (jemalloc 5.3) onto a fake clock, plus the non-monotonic clock case
 // of test/unit/arena_decay.c and checks of the backlog and jitter.
@@ -24,8 +23,8 @@ public sealed class DecayTests
     [Fact]
     public void Init_sets_the_decay_time_and_a_nonzero_epoch_duration()
     {
-        Assert.True(Decay.IsValidDecayMs(DecayMs));
-        var decay = new Decay(_clock.NowNs(), DecayMs);
+        Assert.True(DecayTracker.IsValidDecayMs(DecayMs));
+        var decay = new DecayTracker(_clock.NowNs(), DecayMs);
         Assert.Equal(DecayMs, decay.DecayMs);
         Assert.NotEqual(0, decay.IntervalNs);
         Assert.Equal(DecayNs / Smoothstep.Steps, decay.IntervalNs);
@@ -38,25 +37,25 @@ public sealed class DecayTests
     [Fact]
     public void Decay_ms_validity()
     {
-        Assert.False(Decay.IsValidDecayMs(-7));
-        Assert.True(Decay.IsValidDecayMs(-1));
-        Assert.True(Decay.IsValidDecayMs(0));
-        Assert.True(Decay.IsValidDecayMs(8943));
-        Assert.True(Decay.IsValidDecayMs(Decay.MaxDecayMs));
-        Assert.False(Decay.IsValidDecayMs(Decay.MaxDecayMs + 1));
+        Assert.False(DecayTracker.IsValidDecayMs(-7));
+        Assert.True(DecayTracker.IsValidDecayMs(-1));
+        Assert.True(DecayTracker.IsValidDecayMs(0));
+        Assert.True(DecayTracker.IsValidDecayMs(8943));
+        Assert.True(DecayTracker.IsValidDecayMs(DecayTracker.MaxDecayMs));
+        Assert.False(DecayTracker.IsValidDecayMs(DecayTracker.MaxDecayMs + 1));
         // jemalloc's "too large" probe: NSTIME_SEC_MAX * 1000 + 39.
-        Assert.False(Decay.IsValidDecayMs((18_446_744_072L * 1000) + 39));
-        Assert.False(Decay.IsValidDecayMs(long.MinValue));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Decay(0, -2));
-        var decay = new Decay(0, DecayMs);
-        Assert.Throws<ArgumentOutOfRangeException>(() => decay.Reinit(0, Decay.MaxDecayMs + 1));
+        Assert.False(DecayTracker.IsValidDecayMs((18_446_744_072L * 1000) + 39));
+        Assert.False(DecayTracker.IsValidDecayMs(long.MinValue));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DecayTracker(0, -2));
+        var decay = new DecayTracker(0, DecayMs);
+        Assert.Throws<ArgumentOutOfRangeException>(() => decay.Reinit(0, DecayTracker.MaxDecayMs + 1));
         Assert.Equal(DecayMs, decay.DecayMs);
     }
 
     [Fact]
     public void Npages_purge_in()
     {
-        var decay = new Decay(_clock.NowNs(), DecayMs);
+        var decay = new DecayTracker(_clock.NowNs(), DecayMs);
         const ulong newPages = 100;
         Assert.Equal(newPages, decay.NpagesPurgeIn(DecayNs, newPages));
         Assert.Equal(0UL, decay.NpagesPurgeIn(0, newPages));
@@ -68,14 +67,14 @@ public sealed class DecayTests
     [Fact]
     public void Npages_purge_in_without_gradual_decay()
     {
-        Assert.Equal(100UL, new Decay(0, Decay.Immediately).NpagesPurgeIn(0, 100));
-        Assert.Equal(0UL, new Decay(0, Decay.Never).NpagesPurgeIn(DecayNs, 100));
+        Assert.Equal(100UL, new DecayTracker(0, DecayTracker.Immediately).NpagesPurgeIn(0, 100));
+        Assert.Equal(0UL, new DecayTracker(0, DecayTracker.Never).NpagesPurgeIn(DecayNs, 100));
     }
 
     [Fact]
     public void Maybe_advance_epoch_needs_two_intervals()
     {
-        var decay = new Decay(_clock.NowNs(), DecayMs);
+        var decay = new DecayTracker(_clock.NowNs(), DecayMs);
         Assert.False(decay.MaybeAdvanceEpoch(_clock.NowNs(), 0), "advanced while time stood still");
 
         // The deadline is jittered into the interval after the first one.
@@ -90,7 +89,7 @@ public sealed class DecayTests
     [Fact]
     public void Empty_backlog_keeps_the_limit_at_zero()
     {
-        var decay = new Decay(_clock.NowNs(), DecayMs);
+        var decay = new DecayTracker(_clock.NowNs(), DecayMs);
         long step = decay.IntervalNs / 5;
         int epochs = 0;
         for (long i = 0; i < DecayNs / step * 10; i++)
@@ -109,7 +108,7 @@ public sealed class DecayTests
     public void Limit_decays_to_zero_over_the_decay_time()
     {
         const int initialEpochs = 10;
-        var decay = new Decay(_clock.NowNs(), DecayMs);
+        var decay = new DecayTracker(_clock.NowNs(), DecayMs);
         Assert.Equal(0UL, decay.NpagesLimit);
         long interval = decay.IntervalNs;
 
@@ -144,8 +143,8 @@ public sealed class DecayTests
     [Fact]
     public void Ns_until_purge()
     {
-        var decay = new Decay(_clock.NowNs(), DecayMs);
-        Assert.Equal(Decay.UnboundedTimeToPurge, decay.NsUntilPurge(0, 0));
+        var decay = new DecayTracker(_clock.NowNs(), DecayMs);
+        Assert.Equal(DecayTracker.UnboundedTimeToPurge, decay.NsUntilPurge(0, 0));
 
         ulong dirty = AddPagesPerEpoch(decay, 10, 1000);
 
@@ -166,16 +165,16 @@ public sealed class DecayTests
     [Fact]
     public void Ns_until_purge_is_unbounded_without_gradual_decay()
     {
-        Assert.Equal(Decay.UnboundedTimeToPurge, new Decay(0, Decay.Immediately).NsUntilPurge(100, 0));
-        Assert.Equal(Decay.UnboundedTimeToPurge, new Decay(0, Decay.Never).NsUntilPurge(100, 0));
+        Assert.Equal(DecayTracker.UnboundedTimeToPurge, new DecayTracker(0, DecayTracker.Immediately).NsUntilPurge(100, 0));
+        Assert.Equal(DecayTracker.UnboundedTimeToPurge, new DecayTracker(0, DecayTracker.Never).NsUntilPurge(100, 0));
     }
 
     [Fact]
     public void Only_gradual_decay_has_epochs()
     {
-        foreach (long ms in new[] { Decay.Immediately, Decay.Never })
+        foreach (long ms in new[] { DecayTracker.Immediately, DecayTracker.Never })
         {
-            var decay = new Decay(0, ms);
+            var decay = new DecayTracker(0, ms);
             Assert.False(decay.IsGradual);
             Assert.Equal(0, decay.IntervalNs);
             Assert.False(decay.MaybeAdvanceEpoch(DecayNs * 10, 1000));
@@ -186,7 +185,7 @@ public sealed class DecayTests
     [Fact]
     public void Clock_going_backwards_restarts_the_epoch_without_advancing()
     {
-        var decay = new Decay(_clock.NowNs(), DecayMs);
+        var decay = new DecayTracker(_clock.NowNs(), DecayMs);
         long interval = decay.IntervalNs;
         ulong dirty = AddPagesPerEpoch(decay, 10, 1000);
         ulong limit = decay.NpagesLimit;
@@ -220,7 +219,7 @@ public sealed class DecayTests
     [Fact]
     public void Backlog_records_new_pages_and_ages_them()
     {
-        var decay = new Decay(0, DecayMs);
+        var decay = new DecayTracker(0, DecayMs);
         long interval = decay.IntervalNs;
         ReadOnlySpan<ulong> h = Smoothstep.Table;
 
@@ -256,8 +255,8 @@ public sealed class DecayTests
     [Fact]
     public void Deadlines_are_jittered_within_the_next_interval_and_reproducible()
     {
-        var a = new Decay(0, DecayMs);
-        var b = new Decay(0, DecayMs);
+        var a = new DecayTracker(0, DecayMs);
+        var b = new DecayTracker(0, DecayMs);
         long interval = a.IntervalNs;
         bool sawJitter = false;
         for (long t = 0; t < 3 * DecayNs; t += interval / 3)
@@ -274,7 +273,7 @@ public sealed class DecayTests
 
         // Reinit restarts the jitter sequence and empties the backlog.
         a.Reinit(0, DecayMs);
-        var fresh = new Decay(0, DecayMs);
+        var fresh = new DecayTracker(0, DecayMs);
         Assert.Equal(fresh.DeadlineNs, a.DeadlineNs);
         Assert.Equal(-1, a.Backlog.IndexOfAnyExcept(0UL));
         Assert.Equal(0UL, a.Nunpurged);
@@ -283,10 +282,10 @@ public sealed class DecayTests
     [Fact]
     public void Reinit_switches_between_gradual_and_not()
     {
-        var decay = new Decay(0, DecayMs);
-        decay.Reinit(5, Decay.Never);
+        var decay = new DecayTracker(0, DecayMs);
+        decay.Reinit(5, DecayTracker.Never);
         Assert.False(decay.IsGradual);
-        Assert.Equal(Decay.Never, decay.DecayMs);
+        Assert.Equal(DecayTracker.Never, decay.DecayMs);
         Assert.Equal(5, decay.EpochNs);
         Assert.Equal(5, decay.DeadlineNs);
 
@@ -298,9 +297,9 @@ public sealed class DecayTests
     [Fact]
     public void Largest_decay_time_does_not_overflow()
     {
-        var decay = new Decay(0, Decay.MaxDecayMs);
+        var decay = new DecayTracker(0, DecayTracker.MaxDecayMs);
         long interval = decay.IntervalNs;
-        Assert.Equal(Decay.MaxDecayMs * 1_000_000 / 200, interval);
+        Assert.Equal(DecayTracker.MaxDecayMs * 1_000_000 / 200, interval);
         Assert.True(decay.MaybeAdvanceEpoch(2 * interval, 1_000_000));
         Assert.Equal(interval * 200, decay.NsUntilPurge(1_000_000, 1_000_000));
         Assert.Equal(interval * 2, decay.NsUntilPurge(1_000_000, 0));
@@ -312,8 +311,8 @@ public sealed class DecayTests
     [Fact]
     public void Lock_and_purging_flag_are_per_object()
     {
-        var a = new Decay(0, DecayMs);
-        var b = new Decay(0, DecayMs);
+        var a = new DecayTracker(0, DecayMs);
+        var b = new DecayTracker(0, DecayMs);
         using (a.Lock.EnterScope())
         {
             Assert.True(a.Lock.IsHeldByCurrentThread);
@@ -326,7 +325,7 @@ public sealed class DecayTests
     }
 
     // Adds `perEpoch` dirty pages every interval for `epochs` intervals, as jemalloc's tests do.
-    private ulong AddPagesPerEpoch(Decay decay, int epochs, ulong perEpoch)
+    private ulong AddPagesPerEpoch(DecayTracker decay, int epochs, ulong perEpoch)
     {
         ulong dirty = 0;
         bool advanced = false;

@@ -1,6 +1,6 @@
 using System;
 using System.Numerics;
-using Allocator.Extents;
+using Allocator.Decay;
 
 namespace Allocator.Tests.Decay;
 

@@ -3,6 +3,8 @@ using System.Linq;
 using System.Reflection;
 using System.Threading;
 using Allocator.Extents;
+using Allocator.Map;
+using Allocator.Metadata;
 
 namespace Allocator.Tests.Extents;
 

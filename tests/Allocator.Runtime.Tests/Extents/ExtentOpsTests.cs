@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Allocator.Extents;
+using Allocator.Metadata;
 using CsCheck;
 
 namespace Allocator.Tests.Extents;

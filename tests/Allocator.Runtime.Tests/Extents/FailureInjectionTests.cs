@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
-using Allocator.Extents;
+using Allocator.Metadata;
+using Allocator.PageAllocators;
 using Allocator.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using Allocator.Extents;
+using Allocator.Hooks;
+using Allocator.Metadata;
 using Allocator.Os;
 using Allocator.Tests.Infrastructure;
 

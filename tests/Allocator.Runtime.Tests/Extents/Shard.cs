@@ -1,6 +1,10 @@
 using System;
 using System.Collections.Generic;
 using Allocator.Extents;
+using Allocator.Hooks;
+using Allocator.Map;
+using Allocator.Metadata;
+using Allocator.PageAllocators;
 using Allocator.Sizing;
 
 namespace Allocator.Tests.Extents;

@@ -2,8 +2,11 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Text.Json;
-using Allocator.Extents;
+using Allocator.Guards;
+using Allocator.Map;
+using Allocator.Metadata;
 using Allocator.Os;
+using Allocator.PageAllocators;
 using Allocator.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,7 +1,11 @@
 using System;
 using System.Collections.Generic;
 using Allocator.Extents;
+using Allocator.Guards;
+using Allocator.Map;
+using Allocator.Metadata;
 using Allocator.Os;
+using Allocator.PageAllocators;
 using Allocator.Tests.Extents;
 using Allocator.Tests.Infrastructure;
 

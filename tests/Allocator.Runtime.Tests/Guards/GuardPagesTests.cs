@@ -1,9 +1,12 @@
 using System;
 using Allocator.Extents;
+using Allocator.Guards;
+using Allocator.Map;
+using Allocator.Metadata;
 using Allocator.Os;
 using Allocator.Tests.Extents;
 using Allocator.Tests.Infrastructure;
-using GuardOps = Allocator.Extents.Guards;
+using GuardOps = Allocator.Guards.PageGuard;
 using OsPages = Allocator.Os.Pages;
 
 namespace Allocator.Tests.Guards;

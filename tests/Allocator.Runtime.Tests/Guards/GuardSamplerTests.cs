@@ -1,6 +1,6 @@
 using System;
 using System.Threading.Tasks;
-using Allocator.Extents;
+using Allocator.Guards;
 using Allocator.Tests.Extents;
 using Allocator.Tests.Infrastructure;
 

@@ -80,7 +80,7 @@ public sealed unsafe class OsFaultTests
         // accounted: afterwards the process maps exactly what it mapped before.
         long mappedBefore = Pages.MappedBytes;
         var clock = new FakeTimeProvider();
-        var map = new Allocator.Extents.ExtentMap();
+        var map = new Allocator.Map.ExtentMap();
         var arena = Arena.Create(new ArenaOptions
         {
             Map = map,

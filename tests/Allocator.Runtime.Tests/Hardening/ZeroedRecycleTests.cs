@@ -1,5 +1,5 @@
 using System;
-using Allocator.Extents;
+using Allocator.Hooks;
 
 namespace Allocator.Tests.Hardening;
 

@@ -1,6 +1,9 @@
 using System;
-using Allocator.Extents;
+using Allocator.Hooks;
 using Allocator.Hpa;
+using Allocator.Map;
+using Allocator.Metadata;
+using Allocator.PageAllocators;
 
 namespace Allocator.Tests.Hpa;
 

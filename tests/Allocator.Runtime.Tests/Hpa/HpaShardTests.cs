@@ -1,7 +1,8 @@
 using System;
 using System.Collections.Generic;
-using Allocator.Extents;
 using Allocator.Hpa;
+using Allocator.Map;
+using Allocator.Metadata;
 
 namespace Allocator.Tests.Hpa;
 

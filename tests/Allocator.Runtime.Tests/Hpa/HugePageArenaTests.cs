@@ -1,8 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using Allocator.Extents;
+using Allocator.Hooks;
 using Allocator.Hpa;
+using Allocator.Map;
+using Allocator.Metadata;
+using Allocator.PageAllocators;
 using Allocator.Tests.Infrastructure;
 
 namespace Allocator.Tests.Hpa;

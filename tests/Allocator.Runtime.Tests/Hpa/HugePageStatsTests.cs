@@ -1,6 +1,6 @@
 using System;
 using System.Collections.Generic;
-using Allocator.Extents;
+using Allocator.PageAllocators;
 using Allocator.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 

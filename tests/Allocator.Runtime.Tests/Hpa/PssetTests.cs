@@ -1,7 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
-using Allocator.Extents;
 using Allocator.Hpa;
+using Allocator.PageAllocators;
 
 namespace Allocator.Tests.Hpa;
 

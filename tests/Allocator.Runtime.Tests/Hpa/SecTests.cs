@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
-using Allocator.Extents;
 using Allocator.Hpa;
+using Allocator.Metadata;
 
 namespace Allocator.Tests.Hpa;
 

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using Allocator.Extents;
+using Allocator.Hooks;
 
 namespace Allocator.Tests.Infrastructure;
 

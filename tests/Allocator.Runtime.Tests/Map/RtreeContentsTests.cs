@@ -1,5 +1,6 @@
 using System;
-using Allocator.Extents;
+using Allocator.Map;
+using Allocator.Metadata;
 using CsCheck;
 
 namespace Allocator.Tests.Map;

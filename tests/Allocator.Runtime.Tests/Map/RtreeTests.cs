@@ -1,13 +1,14 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
-using Allocator.Extents;
 using Allocator.Os;
 using Allocator.Tests.Infrastructure;
 
 namespace Allocator.Tests.Map;
 
-using Base = Allocator.Extents.Base;
+using Allocator.Map;
+using Allocator.Metadata;
+using Base = Allocator.Metadata.Base;
 
 /// <summary>
 /// Ports of jemalloc 5.3's test/unit/rtree.c (reference section 9) on private trees. Geometry

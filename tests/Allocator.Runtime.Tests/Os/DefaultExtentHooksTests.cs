@@ -1,4 +1,4 @@
-using Allocator.Extents;
+using Allocator.Hooks;
 using Allocator.Os;
 using Allocator.Tests.Infrastructure;
 

@@ -2,8 +2,13 @@ using System;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Threading;
+using Allocator.Decay;
+using Allocator.Extents;
+using Allocator.Guards;
+using Allocator.Map;
+using Allocator.Metadata;
 
-namespace Allocator.Extents;
+namespace Allocator.PageAllocators;
 
 /// <summary>
 /// The classic page allocator (jemalloc's pac): serves extents from the dirty, muzzy and retained
@@ -12,15 +17,15 @@ namespace Allocator.Extents;
 /// </summary>
 /// <typeparam name="TPolicy">The shard's policy; see <see cref="IExtentPolicy"/>.</typeparam>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend where TPolicy : struct, IExtentPolicy
+internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend where TPolicy : struct, IExtentPolicy
 {
     /// <summary>Decay work below this many pages is not worth waking a background purger for.</summary>
     public const ulong DeferredPurgeThresholdPages = 1024;
 
     private readonly SanBump _sanBump = new();
     private readonly DecayClock _clock;
-    private readonly Decay _dirtyDecay;
-    private readonly Decay _muzzyDecay;
+    private readonly DecayTracker _dirtyDecay;
+    private readonly DecayTracker _muzzyDecay;
 
     /// <summary>Creates the allocator over the given shard context; decay times are the context's.</summary>
     public ClassicPageAllocator(ExtentContext context, TimeProvider? time = null)
@@ -31,8 +36,8 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         Context = context;
         _clock = new DecayClock(time ?? TimeProvider.System);
         long now = _clock.NowNs();
-        _dirtyDecay = new Decay(now, context.DirtyDecayMs);
-        _muzzyDecay = new Decay(now, context.MuzzyDecayMs);
+        _dirtyDecay = new DecayTracker(now, context.DirtyDecayMs);
+        _muzzyDecay = new DecayTracker(now, context.MuzzyDecayMs);
     }
 
     /// <summary>The extents, caches and hooks this allocator works on.</summary>
@@ -42,10 +47,10 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
     public TimeProvider TimeProvider => _clock.TimeProvider;
 
     /// <summary>The schedule of the dirty cache.</summary>
-    public Decay DirtyDecay => _dirtyDecay;
+    public DecayTracker DirtyDecay => _dirtyDecay;
 
     /// <summary>The schedule of the muzzy cache.</summary>
-    public Decay MuzzyDecay => _muzzyDecay;
+    public DecayTracker MuzzyDecay => _muzzyDecay;
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">The size is zero or not a page multiple, or the alignment is not a power of two.</exception>
@@ -95,7 +100,7 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         if (guardedSize < size) return null;
         Edata* e = AllocReal(guardedSize, ctx.Page, zero, guarded: false);
         if (e == null) return null;
-        if (!Guards.GuardPages(ctx, e, left: true, right: true, remap: true))
+        if (!PageGuard.GuardPages(ctx, e, left: true, right: true, remap: true))
         {
             // Guards are a sample, not a promise: without them the caller still gets its memory.
             Free(e);
@@ -172,13 +177,13 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         ExtentContext ctx = Context;
         Debug.Assert(!e->IsSlab || !SanBump.IsSupported(ctx));
         nuint before = e->Size;
-        if (Guards.UnguardPages(ctx, e, left: true, right: true))
+        if (PageGuard.UnguardPages(ctx, e, left: true, right: true))
         {
             ctx.Stats.AddMapped((long)(e->Size - before));
             return true;
         }
 
-        ctx.Stats.AddMapped(-(long)Guards.Discard(ctx, e, left: true, right: true));
+        ctx.Stats.AddMapped(-(long)PageGuard.Discard(ctx, e, left: true, right: true));
         return false;
     }
 
@@ -189,7 +194,7 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         return dirty == 0 ? 0 : Math.Min(dirty, TimeUntilPurge(_muzzyDecay, Context.Muzzy));
     }
 
-    private static long TimeUntilPurge(Decay decay, Ecache ecache)
+    private static long TimeUntilPurge(DecayTracker decay, Ecache ecache)
     {
         // A contended lock means somebody is deciding right now: report "due" rather than wait.
         if (!decay.Lock.TryEnter()) return 0;
@@ -227,11 +232,11 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
     }
 
     /// <summary>Changes a decay time at run time: -1 never, 0 at once, or milliseconds. The backlog restarts.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The time is below -1 or above <see cref="Extents.Decay.MaxDecayMs"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The time is below -1 or above <see cref="DecayTracker.MaxDecayMs"/>.</exception>
     public void SetDecayMs(ExtentState state, long decayMs)
     {
         CheckDecayMs(decayMs, nameof(decayMs));
-        (Decay decay, Ecache ecache) = state switch
+        (DecayTracker decay, Ecache ecache) = state switch
         {
             ExtentState.Dirty => (_dirtyDecay, Context.Dirty),
             ExtentState.Muzzy => (_muzzyDecay, Context.Muzzy),
@@ -260,7 +265,7 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         {
             // Seed commit: retained guarded slabs must lose their guard before the mapping goes, or
             // the guard page would outlive the arena.
-            if (ExtentPolicy<TPolicy>.IsGuarded(e)) Guards.UnguardPagesPreDestroy(ctx, e);
+            if (ExtentPolicy<TPolicy>.IsGuarded(e)) PageGuard.UnguardPagesPreDestroy(ctx, e);
             ExtentOps<TPolicy>.DestroyWrapper(ctx, e);
         }
     }
@@ -272,7 +277,7 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
         if (_muzzyDecay.DecayMs == 0 && Context.Muzzy.Npages != 0) DecayOne(_muzzyDecay, Context.Muzzy, DecayEagerness.Always, waitForLock: true);
     }
 
-    private void DecayOne(Decay decay, Ecache ecache, DecayEagerness eagerness, bool waitForLock)
+    private void DecayOne(DecayTracker decay, Ecache ecache, DecayEagerness eagerness, bool waitForLock)
     {
         if (waitForLock) decay.Lock.Enter();
         else if (!decay.Lock.TryEnter()) return;
@@ -287,13 +292,13 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
     }
 
     // Everything, straight past muzzy: the explicit purge.
-    private void DecayAll(Decay decay, Ecache ecache)
+    private void DecayAll(DecayTracker decay, Ecache ecache)
     {
         using (decay.Lock.EnterScope()) DecayToLimit(decay, ecache, fully: true, 0, ecache.Npages);
     }
 
     // Decay lock held.
-    private void MaybeDecayPurge(Decay decay, Ecache ecache, DecayEagerness eagerness)
+    private void MaybeDecayPurge(DecayTracker decay, Ecache ecache, DecayEagerness eagerness)
     {
         long ms = decay.DecayMs;
         if (ms <= 0)
@@ -310,7 +315,7 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
     }
 
     // Decay lock held on entry and exit; dropped while purging so epochs can advance meanwhile.
-    private void DecayToLimit(Decay decay, Ecache ecache, bool fully, nuint limit, nuint max)
+    private void DecayToLimit(DecayTracker decay, Ecache ecache, bool fully, nuint limit, nuint max)
     {
         if (decay.Purging || max == 0) return;
         decay.Purging = true;
@@ -381,7 +386,7 @@ public sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBackend
 
     private static void CheckDecayMs(long decayMs, string name)
     {
-        if (!Extents.Decay.IsValidDecayMs(decayMs))
-            throw new ArgumentOutOfRangeException(name, decayMs, $"A decay time is -1 (never), 0 (at once) or a number of milliseconds up to {Extents.Decay.MaxDecayMs}.");
+        if (!DecayTracker.IsValidDecayMs(decayMs))
+            throw new ArgumentOutOfRangeException(name, decayMs, $"A decay time is -1 (never), 0 (at once) or a number of milliseconds up to {DecayTracker.MaxDecayMs}.");
     }
 }

@@ -2,12 +2,17 @@ using System;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Threading;
+using Allocator.Extents;
+using Allocator.Guards;
+using Allocator.Hooks;
 using Allocator.Hpa;
+using Allocator.Map;
+using Allocator.Metadata;
 using Allocator.Os;
 using Allocator.Sizing;
 using Allocator.Threading;
 
-namespace Allocator.Extents;
+namespace Allocator.PageAllocators;
 
 /// <summary>
 /// A page allocator shard (jemalloc's pa_shard): the one place an arena gets extents from. It owns
@@ -26,7 +31,7 @@ namespace Allocator.Extents;
 /// of the extent layer then has no sampling or guard code when guards are off, and so on.
 /// </typeparam>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : struct, IExtentPolicy
+internal sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : struct, IExtentPolicy
 {
     private readonly nuint _page;
     private long _activePages;
@@ -228,7 +233,7 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     public void SetDecayMs(ExtentState state, long decayMs) => Classic.SetDecayMs(state, decayMs);
 
     /// <summary>
-    /// Hands this shard's decay to the process's <see cref="Extents.BackgroundPurger"/>, so that
+    /// Hands this shard's decay to the process's <see cref="Allocator.PageAllocators.BackgroundPurger"/>, so that
     /// application threads never purge and freed pages go back although nobody calls the arena.
     /// Idempotent.
     /// </summary>
@@ -238,7 +243,7 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
         {
             ObjectDisposedException.ThrowIf(_destroyed, this);
             ExtentContext ctx = Context;
-            _backgroundPurge ??= Extents.BackgroundPurger.Register(Classic, () => (long)ctx.Dirty.Npages);
+            _backgroundPurge ??= Allocator.PageAllocators.BackgroundPurger.Register(Classic, () => (long)ctx.Dirty.Npages);
         }
     }
 
@@ -313,7 +318,7 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
         }
 
         // Waits for a pass that is purging this shard to finish.
-        if (background is not null) Extents.BackgroundPurger.Unregister(background);
+        if (background is not null) Allocator.PageAllocators.BackgroundPurger.Unregister(background);
         _sec?.Flush();
         _hpa?.Destroy();
         Classic.Destroy();

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Threading;
 using Allocator.Threading;
 
-namespace Allocator.Extents;
+namespace Allocator.PageAllocators;
 
 /// <summary>
 /// The process's one background purger (jemalloc's background thread): a thread that serves every

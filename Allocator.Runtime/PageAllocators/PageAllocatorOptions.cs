@@ -1,12 +1,15 @@
 using System;
 using System.ComponentModel;
+using Allocator.Guards;
+using Allocator.Hooks;
+using Allocator.Map;
 using Allocator.Sizing;
 
-namespace Allocator.Extents;
+namespace Allocator.PageAllocators;
 
 /// <summary>How a <see cref="PageAllocator{TPolicy}"/> is set up. Defaults equal jemalloc 5.3's on 64-bit Linux.</summary>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed record PageAllocatorOptions
+internal sealed record PageAllocatorOptions
 {
     /// <summary>The hooks that supply address space; null for the OS.</summary>
     public IExtentHooks? Hooks { get; init; }

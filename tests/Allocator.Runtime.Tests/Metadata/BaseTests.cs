@@ -5,8 +5,8 @@ using Allocator.Tests.Infrastructure;
 
 namespace Allocator.Tests.Metadata;
 
-using Base = Allocator.Extents.Base;
-using Edata = Allocator.Extents.Edata;
+using Base = Allocator.Metadata.Base;
+using Edata = Allocator.Metadata.Edata;
 
 /// <summary>
 /// The metadata allocator: ports of jemalloc 5.3's test/unit/base.c (reference section 9) that

@@ -1,9 +1,13 @@
 using System;
 using System.ComponentModel;
 using System.Diagnostics;
+using Allocator.Extents;
+using Allocator.Hooks;
+using Allocator.Map;
+using Allocator.Metadata;
 using Allocator.Os;
 
-namespace Allocator.Extents;
+namespace Allocator.Guards;
 
 /// <summary>
 /// Guard pages around extents (jemalloc's san.c): a PROT_NONE page before and/or after the usable
@@ -18,7 +22,7 @@ namespace Allocator.Extents;
 /// mprotect does not understand.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public static unsafe class Guards
+internal static unsafe class PageGuard
 {
     /// <summary>
     /// Turns the first page (<paramref name="left"/>) and/or the last page (<paramref name="right"/>)

@@ -1,8 +1,8 @@
 using System;
-using Allocator.Extents;
+using Allocator.Metadata;
 using Allocator.Tests.Extents;
 
-namespace Allocator.Tests.PageAllocation;
+namespace Allocator.Tests.PageAllocators;
 
 /// <summary>A decay or purge pass runs on application threads and the background purger: it must not allocate on the GC heap.</summary>
 public sealed unsafe class PurgePassAllocationTests

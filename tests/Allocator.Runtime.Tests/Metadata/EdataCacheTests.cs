@@ -1,11 +1,11 @@
 using System.Collections.Generic;
 using System.Threading.Tasks;
-using Allocator.Extents;
 using Allocator.Tests.Infrastructure;
 
 namespace Allocator.Tests.Metadata;
 
-using Base = Allocator.Extents.Base;
+using Allocator.Metadata;
+using Base = Allocator.Metadata.Base;
 
 /// <summary>The locked edata cache: jemalloc 5.3's test/unit/edata_cache.c and the reuse order of reference 1.4/1.5.</summary>
 public unsafe class EdataCacheTests

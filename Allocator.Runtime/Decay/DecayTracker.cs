@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Threading;
 
-namespace Allocator.Extents;
+namespace Allocator.Decay;
 
 /// <summary>
 /// The schedule on which unused pages of one extent cache move on to the next state (dirty to
@@ -33,7 +33,7 @@ namespace Allocator.Extents;
 /// </para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed class Decay
+internal sealed class DecayTracker
 {
     /// <summary>The decay time that means "never purge".</summary>
     public const long Never = -1;
@@ -71,7 +71,7 @@ public sealed class Decay
     /// <param name="nowNs">The current time in nanoseconds.</param>
     /// <param name="decayMs">The decay time: <see cref="Never"/>, <see cref="Immediately"/>, or up to <see cref="MaxDecayMs"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="decayMs"/> is not valid.</exception>
-    public Decay(long nowNs, long decayMs)
+    public DecayTracker(long nowNs, long decayMs)
     {
         Reinit(nowNs, decayMs);
     }
@@ -122,7 +122,7 @@ public sealed class Decay
     {
         if (!IsValidDecayMs(decayMs))
         {
-            throw new ArgumentOutOfRangeException(nameof(decayMs), decayMs, "A decay time is -1 (never), 0 (immediately) or a positive number of milliseconds up to Decay.MaxDecayMs.");
+            throw new ArgumentOutOfRangeException(nameof(decayMs), decayMs, "A decay time is -1 (never), 0 (immediately) or a positive number of milliseconds up to DecayTracker.MaxDecayMs.");
         }
 
         Volatile.Write(ref _decayMs, decayMs);
@@ -336,7 +336,7 @@ public sealed class Decay
         return sum >> Smoothstep.FractionBits;
     }
 
-    /// <summary>The 200 backlog slots, stored inline in the <see cref="Decay"/> object.</summary>
+    /// <summary>The 200 backlog slots, stored inline in the <see cref="DecayTracker"/> object.</summary>
     [InlineArray(Steps)]
     private struct BacklogBuffer
     {

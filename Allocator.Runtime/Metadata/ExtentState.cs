@@ -1,4 +1,4 @@
-namespace Allocator.Extents;
+namespace Allocator.Metadata;
 
 /// <summary>
 /// Where an extent is in its life. Stored both in <see cref="Edata"/> and in the extent's rtree

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Allocator.Extents;
+namespace Allocator.Metadata;
 
 /// <summary>Which pair of link fields of an <see cref="Edata"/> an <see cref="EdataList{TLinks}"/> threads through.</summary>
 internal unsafe interface IEdataLinks

@@ -1,11 +1,11 @@
 using System;
 using System.Diagnostics;
 using System.Threading;
-using Allocator.Extents;
+using Allocator.PageAllocators;
 using Allocator.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Allocator.Tests.PageAllocation;
+namespace Allocator.Tests.PageAllocators;
 
 // The process-wide purger is shared state: these tests switch it and count its shards.
 [Collection(ProcessWideCollection.Name)]

@@ -3,9 +3,11 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using Allocator.Extents;
+using Allocator.Metadata;
+using Allocator.PageAllocators;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Allocator.Tests.PageAllocation;
+namespace Allocator.Tests.PageAllocators;
 
 /// <summary>Ports of jemalloc's arena_decay.c assertions, at the page allocator, on a fake clock.</summary>
 public sealed unsafe class PageAllocatorDecayTests

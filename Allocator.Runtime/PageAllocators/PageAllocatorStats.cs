@@ -1,6 +1,7 @@
 using System.ComponentModel;
+using Allocator.Metadata;
 
-namespace Allocator.Extents;
+namespace Allocator.PageAllocators;
 
 /// <summary>
 /// One consistent-enough snapshot of a page allocator shard's figures, in bytes unless named

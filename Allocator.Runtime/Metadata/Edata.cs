@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Allocator.Extents;
+namespace Allocator.Metadata;
 
 /// <summary>
 /// The metadata of one extent (jemalloc's edata_t): a contiguous, page-aligned range of address
@@ -48,7 +48,7 @@ public unsafe struct Edata
     [FieldOffset(72)] internal Edata* LruPrev;
 
     /// <summary>Which regions of a slab are allocated; shares space with the LRU links, which only free extents use.</summary>
-    [FieldOffset(64)] internal Arenas.SlabBitmap SlabBitmap;
+    [FieldOffset(64)] internal SlabBitmap SlabBitmap;
 
     /// <summary>A sampled block's profile record; shares space with the bitmap and the LRU links, which a sampled (active, non-slab) extent does not use.</summary>
     [FieldOffset(64)] internal Profiling.ProfileRecord Profile;

@@ -1,9 +1,10 @@
 using System;
 using System.ComponentModel;
 using System.Threading;
+using Allocator.Extents;
 using Allocator.Threading;
 
-namespace Allocator.Extents;
+namespace Allocator.Metadata;
 
 /// <summary>
 /// Recycles <see cref="Edata"/> structs (jemalloc's edata_cache): freed ones go into a heap under a
@@ -11,7 +12,7 @@ namespace Allocator.Extents;
 /// oldest base blocks; only an empty cache costs a new one from <see cref="Base"/>.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public sealed unsafe class EdataCache
+internal sealed unsafe class EdataCache
 {
     private readonly Base _base;
     private readonly RankedLock _lock = new(LockRank.EdataCache);

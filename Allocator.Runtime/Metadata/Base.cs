@@ -1,10 +1,11 @@
 using System;
 using System.ComponentModel;
 using System.Threading;
+using Allocator.Hooks;
 using Allocator.Os;
 using Allocator.Threading;
 
-namespace Allocator.Extents;
+namespace Allocator.Metadata;
 
 /// <summary>
 /// The metadata allocator (jemalloc's base.c): native blocks obtained through the hooks, handed

@@ -1,10 +1,10 @@
 using System.ComponentModel;
 
-namespace Allocator.Extents;
+namespace Allocator.PageAllocators;
 
 /// <summary>How eagerly a decay pass purges.</summary>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public enum DecayEagerness
+internal enum DecayEagerness
 {
     /// <summary>Only advance the epoch; purging is left to a background purger.</summary>
     Never,

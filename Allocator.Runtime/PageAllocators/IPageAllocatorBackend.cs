@@ -1,7 +1,9 @@
 using System;
 using System.ComponentModel;
+using Allocator.Map;
+using Allocator.Metadata;
 
-namespace Allocator.Extents;
+namespace Allocator.PageAllocators;
 
 /// <summary>
 /// What a page allocator shard asks of the allocator that actually serves its extents (jemalloc's
@@ -9,7 +11,7 @@ namespace Allocator.Extents;
 /// which one served an extent.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public unsafe interface IPageAllocatorBackend
+internal unsafe interface IPageAllocatorBackend
 {
     /// <summary>An active extent of <paramref name="size"/> bytes, or null.</summary>
     /// <param name="size">Bytes, a page multiple.</param>

@@ -1,8 +1,10 @@
 using System.Collections.Generic;
 using Allocator.Extents;
+using Allocator.Metadata;
+using Allocator.PageAllocators;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Allocator.Tests.PageAllocation;
+namespace Allocator.Tests.PageAllocators;
 
 /// <summary>The stats relations of jemalloc's stats.c test and DESIGN.md invariants 9 and 10.</summary>
 public sealed unsafe class PageAllocatorStatsTests
