@@ -22,12 +22,13 @@ public sealed class FlowWalkerTests
 
     [Fact]
     public void Three_branches_meeting_at_one_block_are_all_joined() =>
-        Assert.Equal(new[] { "x=? y=4" }, ConstantWalker.Run("""
-                    int x = 1, y = 4;
-                    if (c) x = 2;
-                    else if (d) x = 1;
-                    else { x = 1; y = 4; }
-                    Probe(x, y);
+        // Each of x, y, z differs from 1 on one branch only: ignoring any one path makes it constant.
+        Assert.Equal(new[] { "x=? y=? z=? w=4" }, ConstantWalker.Run("""
+                    int x = 1, y = 1, z = 1, w = 4;
+                    if (c) x = 9;
+                    else if (d) y = 9;
+                    else z = 9;
+                    Probe(x, y, z, w);
             """));
 
     [Fact]
@@ -106,7 +107,7 @@ public sealed class FlowWalkerTests
 
     [Fact]
     public void Aliases_survive_a_join_only_when_every_path_binds_the_same_object() =>
-        Assert.Equal(new[] { true, false, true, false }, AliasWalker.Run("""
+        Assert.Equal(new[] { true, false, true, false, true }, AliasWalker.Run("""
                     object a = new object();
                     object b = a;
                     Same(a, b);
@@ -116,6 +117,8 @@ public sealed class FlowWalkerTests
                     Same(a, b);
                     object e = c ? a : new object();
                     Same(a, e);
+                    object g = d ? b : a;
+                    Same(a, g);
             """));
 
     [Fact]
