@@ -23,9 +23,9 @@ internal abstract class FlowDomain<TState>
 
     /// <summary>
     /// The least upper bound of <paramref name="a"/> and <paramref name="b"/>, two paths meeting
-    /// at <paramref name="block"/>: a new state, neither input changed. It must be commutative,
-    /// associative and idempotent up to <see cref="Equal"/>, or the walk's result depends on the
-    /// order in which predecessors are visited.
+    /// at <paramref name="block"/>: a new state, neither input changed. The same inputs must give
+    /// <see cref="Equal"/> states on every pass (an object it creates is created once and reused),
+    /// or the walk never settles. Predecessors are joined in a fixed order, first to last.
     /// </summary>
     public abstract TState Join(BasicBlock block, TState a, TState b);
 
