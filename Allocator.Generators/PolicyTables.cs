@@ -25,7 +25,7 @@ internal sealed class PolicyTables
 
         // Only guarded slabs are cached (guarded large extents are unguarded when freed), by exact
         // size. With retain, slabs come from the bump allocator with one guard page after them;
-        // without it, an extent is guarded on both sides (jemalloc san.c / san_bump.c).
+        // without it, each guarded extent gets a guard page on both sides.
         GuardPagesPerSlab = settings.Retain ? 1 : 2;
         GuardedExtentSizes = settings.GuardSmallEvery == 0
             ? []

@@ -1,6 +1,5 @@
-using System.Collections.Concurrent;
-using System.Collections.Generic;
 using System.Collections.Immutable;
+using Allocator.Analyzers.Flow;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -54,7 +53,7 @@ public sealed class ExtentDisciplineAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var symbols = new Symbols(acquired, lookup, edata, compilation.GetTypeByMetadataName(UnsafeType));
+            var symbols = new ExtentSymbols(acquired, lookup, edata, compilation.GetTypeByMetadataName(UnsafeType));
             start.RegisterOperationBlockAction(block => AnalyzeBlock(block, symbols));
         });
     }
@@ -103,7 +102,7 @@ public sealed class ExtentDisciplineAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static void AnalyzeBlock(OperationBlockAnalysisContext context, Symbols symbols)
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, ExtentSymbols symbols)
     {
         foreach (var root in context.OperationBlocks)
         {
@@ -112,11 +111,11 @@ public sealed class ExtentDisciplineAnalyzer : DiagnosticAnalyzer
             // Most methods pass no extent anywhere: look before building a graph.
             if (!HasAcquiredArgument(root, symbols)) continue;
             var graph = context.GetControlFlowGraph(root);
-            new Walker(FlowWalker.Untracked(root), symbols, context.ReportDiagnostic).Run(graph, context.CancellationToken);
+            new ExtentDisciplineWalker(UntrackedVariables.Find(root), symbols, context.ReportDiagnostic).Run(graph, context.CancellationToken);
         }
     }
 
-    private static bool HasAcquiredArgument(IOperation root, Symbols symbols)
+    private static bool HasAcquiredArgument(IOperation root, ExtentSymbols symbols)
     {
         foreach (var operation in root.Descendants())
         {
@@ -124,133 +123,5 @@ public sealed class ExtentDisciplineAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
-    }
-
-    private sealed class Symbols
-    {
-        private readonly ConcurrentDictionary<IMethodSymbol, bool> _lookups = new(SymbolEqualityComparer.Default);
-        private readonly ConcurrentDictionary<IParameterSymbol, bool> _acquired = new(SymbolEqualityComparer.Default);
-
-        public Symbols(INamedTypeSymbol acquired, INamedTypeSymbol lookup, INamedTypeSymbol edata, INamedTypeSymbol? unsafeType)
-        {
-            Acquired = acquired;
-            Lookup = lookup;
-            Edata = edata;
-            Unsafe = unsafeType;
-        }
-
-        public INamedTypeSymbol Acquired { get; }
-
-        public INamedTypeSymbol Lookup { get; }
-
-        public INamedTypeSymbol Edata { get; }
-
-        public INamedTypeSymbol? Unsafe { get; }
-
-        public bool IsAcquired(IParameterSymbol parameter) =>
-            _acquired.GetOrAdd(parameter, p => HasAttribute(p.GetAttributes(), Acquired)
-                || (!SymbolEqualityComparer.Default.Equals(p.OriginalDefinition, p) && HasAttribute(p.OriginalDefinition.GetAttributes(), Acquired)));
-
-        public bool IsLookup(IMethodSymbol method) =>
-            _lookups.GetOrAdd(method, m => HasAttribute(m.OriginalDefinition.GetAttributes(), Lookup));
-
-        public bool IsEdataPointer(ITypeSymbol? type) =>
-            type is IPointerTypeSymbol pointer && SymbolEqualityComparer.Default.Equals(pointer.PointedAtType, Edata);
-
-        private static bool HasAttribute(ImmutableArray<AttributeData> attributes, INamedTypeSymbol attribute) =>
-            AttributeLookup.Find(attributes, attribute) is not null;
-    }
-
-    private sealed class Walker : FlowWalker
-    {
-        private readonly Symbols _symbols;
-        private readonly System.Action<Diagnostic> _report;
-        private readonly HashSet<Location> _reported = new();
-
-        public Walker(HashSet<ISymbol> untracked, Symbols symbols, System.Action<Diagnostic> report)
-            : base(untracked)
-        {
-            _symbols = symbols;
-            _report = report;
-        }
-
-        protected override FlowValue NewParameterValue(IParameterSymbol parameter) =>
-            new() { IsExtentHandle = _symbols.IsEdataPointer(parameter.Type) };
-
-        protected override FlowValue? OnConversion(IConversionOperation conversion, FlowValue? operand)
-        {
-            if (!_symbols.IsEdataPointer(conversion.Type)) return operand;
-            var source = conversion.Operand;
-
-            // null, default and values that were extent handles all along are not addresses. Nor
-            // is an integer: nint is how held extents are kept in collections (a pointer cannot
-            // be a type argument), so (Edata*)handle is a round trip; an address is a pointer.
-            if (source.ConstantValue.HasValue || source is IDefaultValueOperation || _symbols.IsEdataPointer(source.Type)
-                || source.Type is not IPointerTypeSymbol
-                || operand is { IsExtentHandle: true } || operand?.AddressOrigin is not null)
-            {
-                return operand ?? Definition(conversion, static () => new FlowValue { IsExtentHandle = true });
-            }
-
-            return Definition(conversion, static () => new FlowValue { AddressOrigin = "a pointer cast" });
-        }
-
-        protected override FlowValue? OnInvocation(IInvocationOperation invocation, FlowValue? instance, FlowValue?[] arguments)
-        {
-            var method = invocation.TargetMethod;
-            Check(invocation.Arguments, arguments, method);
-            var returnType = method.ReturnType;
-            if (_symbols.Unsafe is { } unsafeType && SymbolEqualityComparer.Default.Equals(method.ContainingType, unsafeType)
-                && (_symbols.IsEdataPointer(returnType) || SymbolEqualityComparer.Default.Equals(returnType, _symbols.Edata)))
-            {
-                return Definition(invocation, () => new FlowValue { AddressOrigin = "Unsafe." + method.Name });
-            }
-
-            if (_symbols.IsLookup(method))
-            {
-                return _symbols.IsEdataPointer(returnType)
-                    ? Definition(invocation, () => new FlowValue { AddressOrigin = "the result of address lookup '" + method.Name + "'" })
-                    : Definition(invocation, () => new FlowValue { LookupMethod = method.Name });
-            }
-
-            return _symbols.IsEdataPointer(returnType) ? Definition(invocation, static () => new FlowValue { IsExtentHandle = true }) : null;
-        }
-
-        protected override FlowValue? OnObjectCreation(IObjectCreationOperation creation, FlowValue?[] arguments)
-        {
-            if (creation.Constructor is { } constructor) Check(creation.Arguments, arguments, constructor);
-            return null;
-        }
-
-        protected override FlowValue? OnOutArgument(IArgumentOperation argument, IMethodSymbol method) =>
-            _symbols.IsLookup(method) ? Definition(argument, () => new FlowValue { LookupMethod = method.Name }) : null;
-
-        protected override FlowValue? OnFieldReference(IFieldReferenceOperation field, FlowValue? instance)
-        {
-            if (!_symbols.IsEdataPointer(field.Type)) return null;
-            return instance?.LookupMethod is { } lookup
-                ? Definition(field, () => new FlowValue { AddressOrigin = "the result of address lookup '" + lookup + "'" })
-                : Definition(field, static () => new FlowValue { IsExtentHandle = true });
-        }
-
-        protected override FlowValue? OnAddressOf(IAddressOfOperation addressOf, FlowValue? reference) =>
-            reference?.AddressOrigin is not null ? reference : null;
-
-        private void Check(ImmutableArray<IArgumentOperation> arguments, FlowValue?[] values, IMethodSymbol method)
-        {
-            if (!Reporting) return;
-            for (var i = 0; i < arguments.Length; i++)
-            {
-                if (values[i]?.AddressOrigin is not { } origin || arguments[i].Parameter is not { } parameter || !_symbols.IsAcquired(parameter)) continue;
-                var location = arguments[i].Syntax.GetLocation();
-                if (!_reported.Add(location)) continue;
-                _report(Diagnostic.Create(
-                    DiagnosticDescriptors.ExtentFromAddress,
-                    location,
-                    parameter.Name,
-                    method.ContainingType?.Name + "." + method.Name,
-                    origin));
-            }
-        }
     }
 }

@@ -10,7 +10,7 @@ namespace Allocator.Analyzers.Tests;
 
 /// <summary>
 /// Runs <see cref="ArenaDeclarationAnalyzer"/> on marked-up source against the .NET 10 reference
-/// set from a package (no download at test time, toolchain.md §6) and Allocator.Runtime.
+/// set from a package (so nothing is downloaded at test time) and Allocator.Runtime.
 /// </summary>
 internal static class AnalyzerTest
 {

@@ -115,6 +115,18 @@ public sealed class ArenaMisuseAnalyzerTests
         """);
 
     [Fact]
+    public Task ALLOC2005_in_a_do_while_whose_body_is_one_block_that_loops_to_itself() => Verify("""
+            public static void M(Arena a, void* p, bool c)
+            {
+                do
+                {
+                    {|ALLOC2005:a.Free(p)|};
+                }
+                while (c);
+            }
+        """);
+
+    [Fact]
     public Task ALLOC2005_not_reported_for_loops_that_reassign_exit_or_free_on_some_iterations() => Verify("""
             public static void M(Arena a, void* p, void* q, void* r, void*[] blocks, int n)
             {
