@@ -58,6 +58,9 @@ public sealed unsafe class Base : IDisposable
     /// <summary>Bytes of blocks touched so far (block headers and everything below each cursor, page-rounded).</summary>
     public nuint Resident { get { using (_lock.EnterScope()) return _resident; } }
 
+    /// <summary>Test seam: when set, asked before each <see cref="Allocate"/>; true makes that allocation fail (null).</summary>
+    internal static Func<bool>? AllocateFaultForTests;
+
     /// <summary>How many blocks have been mapped.</summary>
     public int BlockCount { get { using (_lock.EnterScope()) return _blockCount; } }
 
@@ -67,6 +70,7 @@ public sealed unsafe class Base : IDisposable
     /// </summary>
     public void* Allocate(nuint size, nuint alignment = 16)
     {
+        if (AllocateFaultForTests?.Invoke() == true) return null;
         if (size == 0) throw new ArgumentOutOfRangeException(nameof(size), "A metadata allocation needs at least one byte.");
         if (alignment == 0 || (alignment & (alignment - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "The alignment must be a power of two.");

@@ -66,16 +66,23 @@ public static class BackgroundPurger
         var registration = new Registration(backend, dirtyPages);
         using (s_lock.EnterScope())
         {
-            s_shards.Add(registration);
+            // The thread first: if it cannot start, nothing is registered and a later call tries again.
+            StartFaultForTests?.Invoke();
             if (s_thread == null)
             {
-                s_thread = new Thread(Run) { IsBackground = true, Name = "Allocator background purge" };
-                s_thread.Start();
+                var thread = new Thread(Run) { IsBackground = true, Name = "Allocator background purge" };
+                thread.Start();
+                s_thread = thread;
             }
+
+            s_shards.Add(registration);
         }
 
         return registration;
     }
+
+    /// <summary>Test seam: when set, called where <see cref="Register"/> starts the thread; an exception it throws fails the registration.</summary>
+    internal static Action? StartFaultForTests;
 
     internal static void Unregister(Registration registration)
     {

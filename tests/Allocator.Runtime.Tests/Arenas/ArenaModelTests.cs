@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using Allocator.Tests.Infrastructure;
 using CsCheck;
 using Microsoft.Extensions.Time.Testing;
 
@@ -11,7 +12,7 @@ namespace Allocator.Tests.Arenas;
 /// <summary>Random programs over the public API, and threads freeing each other's blocks.</summary>
 public sealed unsafe class ArenaModelTests
 {
-    private enum Op { Allocate, AllocateZeroed, Reallocate, Free, FreeSized, Purge }
+    private enum Op { Allocate, AllocateZeroed, TryAllocate, Reallocate, Free, FreeSized, Purge, Reset }
 
     private static readonly Gen<nuint> Size = Gen.Frequency(
         (6, Gen.UInt[0, 512].Select(u => (nuint)u)),
@@ -39,9 +40,10 @@ public sealed unsafe class ArenaModelTests
             {
                 switch (op)
                 {
-                    case Op.Allocate or Op.AllocateZeroed:
+                    case Op.Allocate or Op.AllocateZeroed or Op.TryAllocate:
                     {
-                        byte* p = (byte*)(op == Op.Allocate ? arena.Allocate(size) : arena.AllocateZeroed(size));
+                        byte* p = (byte*)(op switch { Op.Allocate => arena.Allocate(size), Op.TryAllocate => arena.TryAllocate(size), _ => arena.AllocateZeroed(size) });
+                        Assert.True(p != null);
                         if (op == Op.AllocateZeroed) Assert.True(new ReadOnlySpan<byte>(p, (int)size).IndexOfAnyExcept((byte)0) < 0);
                         Assert.True(arena.UsableSize(p) >= size);
                         tag++;
@@ -72,16 +74,29 @@ public sealed unsafe class ArenaModelTests
                     case Op.Purge:
                         arena.Purge();
                         break;
+                    case Op.Reset:
+                        arena.Reset();
+                        live.Clear();
+                        break;
                 }
 
                 foreach (var (p, s, t) in live) Assert.True(new ReadOnlySpan<byte>((void*)p, (int)s).IndexOfAnyExcept(t) < 0, "blocks overlap");
                 arena.Validate();
             }
+
+            // With the cache flushed, the statistics count exactly the blocks the model holds;
+            // once those are freed, none.
+            arena.Purge();
+            LiveCounts.Expect(arena, live.Select(l => l.Size), "after the program");
+            foreach (var (p, _, _) in live) arena.Free((void*)p);
+            arena.Purge();
+            LiveCounts.Expect(arena, [], "after freeing every block");
+            Assert.Equal(0, arena.GetStats().Allocated);
         }, iter: 40);
     }
 
     [Fact]
-    public void ThreadsFreeingEachOthersBlocksLeaveBalancedStats()
+    public void ThreadsFreeingEachOthersBlocksLeaveEveryClassEmpty()
     {
         using var arena = Arena.Create(new ArenaOptions { TimeProvider = new FakeTimeProvider() });
         const int Threads = 4, Ops = 30_000;
@@ -129,6 +144,8 @@ public sealed unsafe class ArenaModelTests
                 }
 
                 foreach (var m in mine) arena.Free((void*)m.P);
+                // This thread's cache back to the bins before it ends.
+                arena.Purge();
             }
             catch (Exception ex)
             {
@@ -141,19 +158,12 @@ public sealed unsafe class ArenaModelTests
         while (handoff.TryDequeue(out var left)) arena.Free((void*)left.P);
         arena.Validate();
 
-        // The worker threads are gone; once their caches are flushed, nothing is allocated.
-        for (int i = 0; i < 20 && arena.GetStats().Allocated != 0; i++)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-        }
-
-        // This thread's own cache still holds what it freed: count only the slabs' view of it.
+        // Every worker flushed its cache, and this thread flushes what it freed: nothing is live.
+        arena.Purge();
+        LiveCounts.Expect(arena, [], "after every thread freed its blocks");
         ArenaStats stats = arena.GetStats();
-        foreach (BinStats b in stats.Bins) Assert.Equal(b.Allocations - b.Deallocations, b.CurrentRegions);
-        foreach (LargeClassStats l in stats.LargeClasses) Assert.Equal(l.Allocations - l.Deallocations, l.Current);
-        arena.Reset();
-        Assert.Equal(0, arena.GetStats().Allocated);
+        Assert.Equal(0, stats.Allocated);
+        Assert.True(stats.Active == 0, $"{stats.Active} bytes still active with every block freed");
         arena.Validate();
     }
 }

@@ -55,14 +55,25 @@ public sealed unsafe class SlabPagePurgeTests
         using var arena = Arena.Create();
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         int running = 2;
+        // Halfway through, both workers wait for one purge, so at least one runs while they hold blocks.
+        using var halfway = new System.Threading.CountdownEvent(2);
+        using var purgedOnce = new System.Threading.ManualResetEventSlim();
         var workers = Enumerable.Range(0, 2).Select(t => new System.Threading.Thread(() =>
         {
+            bool signalled = false;
             try
             {
                 var rng = new Random(t + 11);
                 var live = new System.Collections.Generic.List<(nint P, int Size, byte Tag)>();
                 for (int i = 0; i < 40_000; i++)
                 {
+                    if (i == 20_000)
+                    {
+                        signalled = true;
+                        halfway.Signal();
+                        purgedOnce.Wait();
+                    }
+
                     if (live.Count < 300 && rng.Next(2) == 0)
                     {
                         // Small classes only, including the multi-page slabs whose free pages a purge gives back.
@@ -92,11 +103,15 @@ public sealed unsafe class SlabPagePurgeTests
             }
             finally
             {
+                if (!signalled) halfway.Signal();
                 System.Threading.Interlocked.Decrement(ref running);
             }
         })).ToList();
         workers.ForEach(w => w.Start());
-        int purges = 0;
+        halfway.Wait();
+        arena.Purge();
+        int purges = 1;
+        purgedOnce.Set();
         while (System.Threading.Volatile.Read(ref running) > 0)
         {
             arena.Purge();
@@ -105,7 +120,7 @@ public sealed unsafe class SlabPagePurgeTests
 
         workers.ForEach(w => w.Join());
         Assert.Empty(errors);
-        Assert.True(purges > 0);
+        Assert.True(purges > 0, "no purge ran while the workers held blocks");
         arena.Validate();
     }
 

@@ -36,6 +36,7 @@ public sealed unsafe class TestExtentHooks : IExtentHooks
     private const int KindCount = 9;
 
     private readonly DefaultExtentHooks _inner;
+    private readonly AddressReservation? _placement;
     private readonly long[] _called = new long[KindCount];
     private readonly long[] _did = new long[KindCount];
     private readonly long[] _refused = new long[KindCount];
@@ -57,10 +58,16 @@ public sealed unsafe class TestExtentHooks : IExtentHooks
     /// (discard and make inaccessible), as on a host that does not overcommit; otherwise an
     /// overcommitting host never leaves an extent uncommitted and never calls commit.
     /// </param>
-    public TestExtentHooks(bool retain, bool reportUncommitted = false)
+    /// <param name="placement">
+    /// Where mappings are made: null for wherever the kernel puts them, or a reservation that
+    /// places them by the order of the requests alone, so that two runs of one workload see the
+    /// same adjacencies (and make the same hook calls).
+    /// </param>
+    public TestExtentHooks(bool retain, bool reportUncommitted = false, AddressReservation? placement = null)
     {
         _inner = DefaultExtentHooks.For(retain);
         ReportUncommitted = reportUncommitted;
+        _placement = placement;
     }
 
     /// <summary>Whether memory is mapped uncommitted when allowed and decommit really decommits.</summary>
@@ -215,7 +222,18 @@ public sealed unsafe class TestExtentHooks : IExtentHooks
         // A refused alloc leaves zero and commit untouched, as the contract says.
         if (!Enter(HookKind.Alloc)) return null;
         void* p;
-        if (ReportUncommitted && !commit)
+        if (_placement != null)
+        {
+            // Committed as the default hooks map on an overcommitting host, unless asked otherwise.
+            bool mapCommitted = commit || !ReportUncommitted;
+            p = _placement.Map(newAddress, size, alignment, mapCommitted);
+            if (p != null)
+            {
+                zero = true;
+                commit = mapCommitted;
+            }
+        }
+        else if (ReportUncommitted && !commit)
         {
             p = Allocator.Os.Pages.Map(newAddress, size, alignment, commit: false);
             zero = true;
@@ -244,7 +262,7 @@ public sealed unsafe class TestExtentHooks : IExtentHooks
         // address back, and its record must not land before this release is booked.
         lock (_mapLock)
         {
-            if (!_inner.Dalloc(address, size, committed, arenaIndex)) return false;
+            if (_placement != null ? Retain || !_placement.Release(address, size) : !_inner.Dalloc(address, size, committed, arenaIndex)) return false;
             Released(address, size, "Dalloc");
         }
 
@@ -258,7 +276,8 @@ public sealed unsafe class TestExtentHooks : IExtentHooks
         if (!Enter(HookKind.Destroy)) return;
         lock (_mapLock)
         {
-            _inner.Destroy(address, size, committed, arenaIndex);
+            if (_placement != null) _placement.Release(address, size);
+            else _inner.Destroy(address, size, committed, arenaIndex);
             Released(address, size, "Destroy");
         }
 
