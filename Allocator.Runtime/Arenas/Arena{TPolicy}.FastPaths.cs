@@ -29,14 +29,30 @@ public sealed unsafe partial class Arena<TPolicy>
         return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: false);
     }
 
-    // The thread-cache hit shared by Allocate and TryAllocate: null when the size is not served
-    // inline, the thread's last-used cache is another arena's, or the cache bin is empty (the slow
-    // path then finds the cache through the thread's table).
+    // The thread-cache hit shared by Allocate and TryAllocate: null when the size is not cached, the
+    // thread's last-used cache is another arena's, or the cache bin is empty (the slow path then finds
+    // the cache through the thread's table). Sizes above the lookup table take an out-of-line hit.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void* PopCached(nuint size)
     {
-        if (size > _allocFastMax || ThreadCaches.LastKey != _key) return null;
+        if (size > _allocFastMax) return PopAboveLookup(size);
+        if (ThreadCaches.LastKey != _key) return null;
         return ThreadCaches.Last->Bins[SmallIndex(size)].Pop();
+    }
+
+    // The hit of a cached class above the lookup table: it needs neither the disposed check nor the
+    // class's size, and only the size and the arena live across the thread-local access, so the frame
+    // stays small.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void* PopAboveLookup(nuint size)
+    {
+        // Above _allocFastMax and at most _cachedMax implies above the lookup table: _allocFastMax
+        // stops below it only when no class above it is cached.
+        if (size > _cachedMax || ThreadCaches.LastKey != _key) return null;
+        int index = IndexAboveLookup(size);
+        void* item = ThreadCaches.Last->Bins[index].Pop();
+        if (item == null || index < _binCount) return item;
+        return TakeCachedLarge(item);
     }
 
     /// <inheritdoc/>
@@ -75,34 +91,44 @@ public sealed unsafe partial class Arena<TPolicy>
             int index = RtreeContents.SizeIndexOf(word);
             if (e->ArenaIndex == _index && IsRegionStart(e, pointer, index))
             {
-                if (tc != null && index < _cachedClasses && tc->Bins[index].TryPush(pointer)) return;
+                Debug.Assert(tc == null || index < tc->BinCount, "every slab class has a cache bin");
+                if (tc != null && tc->Bins[index].TryPush(pointer)) return;
 
                 FreeSmallSlow(e, pointer, index);
                 return;
             }
         }
 
-        FreeOther(pointer);
+        FreeOther(pointer, word, tc);
     }
 
-    // Free of anything but a slab region of this arena: null, a large block, or a pointer to report.
+    // Free of anything but a slab region of this arena: a large block, null, or a pointer to report.
+    // The inlined part's leaf word and thread cache come along, so a large block going into the
+    // thread cache costs neither a second lookup nor a second thread-local access.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void FreeOther(void* pointer)
+    private void FreeOther(void* pointer, ulong word, ThreadCache* tc)
     {
-        if (pointer == null) return;
-        ulong* element = _tree.Element(pointer, initMissing: false);
-        if (element != null)
+        if (RtreeContents.IsActiveLarge(word))
         {
-            RtreeContents c = RtreeContents.Decode(*element);
-            Edata* e = c.Edata;
-            if (e != null && c.State == ExtentState.Active && e->ArenaIndex == _index && !c.IsSlab &&
-                pointer == e->Address && c.SizeIndex != Edata.NoSizeIndex)
+            Edata* e = RtreeContents.EdataOf(word);
+            int index = RtreeContents.SizeIndexOf(word);
+            if (e->ArenaIndex == _index && pointer == e->Address && index != Edata.NoSizeIndex)
             {
-                FreeLarge(e, c.SizeIndex);
+                // Only a sampled block is filed as non-slab with a small class; it takes FreeLarge's path.
+                if (tc != null && index < _cachedClasses && (!Profiled || !e->IsProfiled) && !e->IsInThreadCache)
+                {
+                    Debug.Assert(index >= _binCount, "a non-slab extent of a small class that is not sampled");
+                    e->IsInThreadCache = true;
+                    Push(tc, index, pointer);
+                    return;
+                }
+
+                FreeLarge(e, index);
                 return;
             }
         }
 
+        if (pointer == null) return;
         throw NotOwned(pointer);
     }
 
@@ -204,22 +230,11 @@ public sealed unsafe partial class Arena<TPolicy>
         return moved;
     }
 
+    // Out of line, so that the inlined hits stay small and the callers' loops keep their registers.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void* AllocateSlow(nuint size, bool zero, bool throwOnFailure)
     {
-        if (size > _largeMax)
-        {
-            if (!throwOnFailure) return null;
-            throw new ArgumentOutOfRangeException(nameof(size), size, $"{size} bytes exceed the largest size class ({_largeMax} bytes).");
-        }
-
-        // A cached class above the lookup table (the inlined paths stop there): a hit needs neither
-        // the disposed check nor the class's size. Small bins hold regions, large bins the extents.
-        if (!zero && size > _lookupMax && size <= _cachedMax && ThreadCaches.LastKey == _key)
-        {
-            int cachedIndex = IndexAboveLookup(size);
-            void* item = ThreadCaches.Last->Bins[cachedIndex].Pop();
-            if (item != null) return cachedIndex < _binCount ? item : TakeCachedExtent((Edata*)item);
-        }
+        if (size > _largeMax) return throwOnFailure ? throw TooLarge(size) : null;
 
         // Checked before the lookup table is read: a disposed arena's table is unmapped with its metadata.
         ThrowIfDisposed();
@@ -228,6 +243,9 @@ public sealed unsafe partial class Arena<TPolicy>
         if (p == null && throwOnFailure) throw OutOfMemory(size);
         return p;
     }
+
+    private ArgumentOutOfRangeException TooLarge(nuint size) =>
+        new(nameof(size), size, $"{size} bytes exceed the largest size class ({_largeMax} bytes).");
 
     // Looks up a pointer already known to be a live block of this arena.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -246,7 +264,7 @@ public sealed unsafe partial class Arena<TPolicy>
                 slab = c.IsSlab;
                 if (!slab)
                 {
-                    if (pointer == e->Address && e->BinShard != (int)InThreadCache) return e;
+                    if (pointer == e->Address && !e->IsInThreadCache) return e;
                 }
                 else if (RegionOf(e, pointer, index) is int region and >= 0)
                 {

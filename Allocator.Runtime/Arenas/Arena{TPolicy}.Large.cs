@@ -11,10 +11,9 @@ public sealed unsafe partial class Arena<TPolicy>
         if (UseThreadCache && index < _cachedClasses)
         {
             ThreadCache* tc = CurrentCache();
-            // Large cache bins hold edata pointers, so a hit needs no map lookup.
             if (tc->Bins[index].TryPop(out void* cached))
             {
-                void* p = TakeCachedExtent((Edata*)cached);
+                void* p = TakeCachedLarge(cached);
                 if (zero) NativeMemory.Clear(p, usable);
                 return p;
             }
@@ -42,12 +41,12 @@ public sealed unsafe partial class Arena<TPolicy>
         }
 
         // The in-cache mark catches a large extent freed twice while it sits in a thread cache.
-        if (e->BinShard == (int)InThreadCache) throw DoubleFree(e->Address);
+        if (e->IsInThreadCache) throw DoubleFree(e->Address);
         if (UseThreadCache && index < _cachedClasses)
         {
             ThreadCache* tc = CurrentCache();
-            e->BinShard = (int)InThreadCache;
-            Push(tc, index, e);
+            e->IsInThreadCache = true;
+            Push(tc, index, e->Address);
             return;
         }
 

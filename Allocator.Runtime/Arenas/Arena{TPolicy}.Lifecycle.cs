@@ -74,7 +74,7 @@ public sealed unsafe partial class Arena<TPolicy>
         ReleaseSampled(extents);
         foreach (nint e in extents)
         {
-            ((Edata*)e)->BinShard = 0;
+            ((Edata*)e)->IsInThreadCache = false;
             ((Edata*)e)->IsProfiled = false;
             _pa.Free((Edata*)e);
         }

@@ -102,7 +102,7 @@ public sealed unsafe partial class Arena<TPolicy>
             void* one = pointer;
             ReturnToBin(c.SizeIndex, &one, 1);
         }
-        else if (pointer == e->Address && e->BinShard != (int)InThreadCache)
+        else if (pointer == e->Address && !e->IsInThreadCache)
         {
             FreeLargeNow(e, c.SizeIndex, tick: false);
         }

@@ -139,22 +139,23 @@ public sealed unsafe partial class Arena<TPolicy>
         if (index < _binCount) ReturnToBin(index, buffer, n);
         else
         {
-            // Large cache bins hold the extents themselves, not their addresses.
             for (int i = 0; i < n; i++)
             {
-                var e = (Edata*)buffer[i];
-                e->BinShard = 0;
+                Edata* e = LookupUnchecked(buffer[i]);
+                e->IsInThreadCache = false;
                 FreeLargeNow(e, index, tick: false);
             }
         }
     }
 
-    // A large extent leaves a thread cache: clear the in-cache mark that catches a second free.
+    // A large block leaves a thread cache: clear the in-cache mark that catches a second free. The
+    // cache bins hold addresses, large ones too, so that a pair of calls chains no loads through the
+    // edata: the address goes back to the caller, and the mark's lookup is off that path.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void* TakeCachedExtent(Edata* e)
+    private void* TakeCachedLarge(void* p)
     {
-        e->BinShard = 0;
-        return e->Address;
+        RtreeContents.EdataOf(Rtree.ReadWord(_rtreeRoot, p))->IsInThreadCache = false;
+        return p;
     }
 
     // Slow-path events drive the periodic work: decay, and trimming what this thread's cache has

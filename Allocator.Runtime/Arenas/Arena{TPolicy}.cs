@@ -29,7 +29,6 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     private const long LargeCacheBytesPerClass = 1 << 20;
     private const int SmallCacheBytesPerClass = 256 << 10;
     private const int TicksPerDecay = 64;
-    private const ulong InThreadCache = 1;
 
     private readonly PageAllocator<TPolicy> _pa;
     private readonly Rtree _tree;
@@ -69,7 +68,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     private readonly nuint _allocFastMax, _freeFastMax, _lookupRound;
     private readonly int _lookupShift;
 
-    // The largest cached class (0 without a thread cache): AllocateSlow tries the cache first up to it.
+    // The largest cached class (0 without a thread cache): PopAboveLookup tries the cache up to it.
     private readonly nuint _cachedMax;
 
     // Above the lookup table a class index is (lg ceil << LgGroup) + the group's step + this bias.
@@ -134,8 +133,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         _large = new LargeExtents(_binCount, _classes.Count - _binCount);
 
         // 5. The thread cache's classes and capacities, and the limits of the inlined paths.
-        _cacheCapacities = CacheCapacities(options.ThreadCacheMax);
-        _cachedClasses = _cacheCapacities.Length;
+        _cacheCapacities = CacheCapacities(options.ThreadCacheMax, out _cachedClasses);
         ulong fastMax = 0;
         for (int i = 0; i < _cachedClasses && ClassSize(i) <= _lookupMax; i++) fastMax = ClassSize(i);
         _allocFastMax = UseThreadCache ? (nuint)fastMax : 0;
@@ -234,12 +232,14 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         }
     }
 
-    // One capacity per cached class, the classes up to threadCacheMax.
-    private int[] CacheCapacities(long threadCacheMax)
+    // One capacity per cached class, the classes up to threadCacheMax, and 0 for the slab classes
+    // above it: every slab class has a bin, so Free's inlined push needs no test of the class (a
+    // bin of capacity 0 refuses it, and the slow path returns the region to its slab).
+    private int[] CacheCapacities(long threadCacheMax, out int cached)
     {
-        int cached = threadCacheMax < 8 ? 0 : _classes.SizeToIndex((ulong)threadCacheMax) + 1;
+        cached = threadCacheMax < 8 ? 0 : _classes.SizeToIndex((ulong)threadCacheMax) + 1;
         if (cached > _classes.Count) cached = _classes.Count;
-        var capacities = new int[cached];
+        var capacities = new int[Math.Max(cached, _binCount)];
         for (int i = 0; i < cached; i++)
         {
             // Small: twice a slab's regions (jemalloc's default) or 256 KiB of regions, whichever is

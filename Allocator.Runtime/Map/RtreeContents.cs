@@ -72,6 +72,13 @@ public readonly unsafe struct RtreeContents
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool IsActiveSlab(ulong word) => (word & (SlabBit | StateMask)) == SlabBit;
 
+    /// <summary>
+    /// True when the word maps a page of an active extent that is not a slab (slab and state bits
+    /// zero, an edata present): a large block, or a sampled one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsActiveLarge(ulong word) => (word & (SlabBit | StateMask)) == 0 && (word & PointerMask) != 0;
+
     /// <summary>The edata of a non-empty word.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Edata* EdataOf(ulong word) => (Edata*)(word & PointerMask);

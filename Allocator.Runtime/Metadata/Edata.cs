@@ -29,6 +29,10 @@ public unsafe struct Edata
     private const int ProfiledShift = 45;
 
     [FieldOffset(0)] private ulong _bits;
+
+    // The top byte of _bits (bits 56-63 on the little-endian platforms supported), a byte of its own
+    // so that the thread cache marks and clears it with one store, no read-modify-write of the word.
+    [FieldOffset(7)] private byte _inThreadCache;
     [FieldOffset(8)] private byte* _address;
     [FieldOffset(16)] private nuint _size;
 
@@ -94,6 +98,9 @@ public unsafe struct Edata
 
     /// <summary>Bin shard (slabs only).</summary>
     public int BinShard { readonly get => (int)((_bits >> BinShardShift) & 0x3F); internal set => SetField(BinShardShift, 6, (uint)value); }
+
+    /// <summary>A large extent sitting in a thread cache: set on its free, cleared when it leaves the cache, so a second free is caught.</summary>
+    internal bool IsInThreadCache { readonly get => _inThreadCache != 0; set => _inThreadCache = value ? (byte)1 : (byte)0; }
 
     /// <summary>Starts an original mapping: never merged with the extent below it.</summary>
     public bool IsHead { readonly get => GetFlag(HeadShift); internal set => SetFlag(HeadShift, value); }

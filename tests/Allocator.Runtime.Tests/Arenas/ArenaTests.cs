@@ -221,6 +221,40 @@ public sealed unsafe class ArenaTests
         Assert.Contains("freed twice", ex!.Message);
     }
 
+    [Theory]
+    [InlineData(20 << 10)]
+    [InlineData(64 << 10)]
+    [InlineData(1 << 20)]
+    public void ALargeBlockFreedTwiceWhileCachedIsCaughtAtOnceAndItsMarkGoesWithIt(int size)
+    {
+        // The thread cache holds large blocks by address; a byte of the edata says the block is
+        // cached. It must catch the second free, and be clear again whenever the block leaves the
+        // cache: handed out again, or flushed to the page allocator when the class's bin is full.
+        using var arena = NewArena();
+        void* p = arena.Allocate((nuint)size);
+        arena.Free(p);
+        var ex = Assert.Throws<InvalidOperationException>(() => arena.Free(p));
+        Assert.Contains($"0x{(nuint)p:x}", ex.Message);
+        Assert.Contains("freed twice", ex.Message);
+
+        void* again = arena.Allocate((nuint)size);
+        Assert.True(again == p, "the cached block is handed out again");
+        ((byte*)again)[size - 1] = 1;
+        arena.Free(again);
+
+        for (int round = 0; round < 2; round++)
+        {
+            var blocks = Enumerable.Range(0, 48).Select(_ => (nint)arena.Allocate((nuint)size)).ToList();
+            foreach (nint b in blocks) arena.Free((void*)b);
+            arena.Validate();
+        }
+
+        arena.Purge();
+        var after = Enumerable.Range(0, 48).Select(_ => (nint)arena.Allocate((nuint)size)).ToList();
+        foreach (nint b in after) arena.Free((void*)b);
+        arena.Validate();
+    }
+
     [Fact]
     public void SizesThatOverflowThrowBeforeAnythingChanges()
     {
