@@ -59,7 +59,7 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
             {
                 if (options.HugifyDelayMs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.HugifyDelayMs, "The hugify delay is 0 or more milliseconds.");
                 _hpa = new HpaShard(HpaCentral.Shared, OsHpaHooks.Instance, Base, Context.EdataCache, Context.Map, classes, arenaIndex,
-                    new HpaShardOptions { Eager = options.HugePages == HugePageMode.Eager, HugifyDelayMs = options.HugifyDelayMs });
+                    HpaOptionsOf(options));
                 _sec = new Sec(_hpa, new SecOptions());
             }
         }
@@ -69,6 +69,15 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
             throw;
         }
     }
+
+    private static HpaShardOptions HpaOptionsOf(PageAllocatorOptions options) => new()
+    {
+        Eager = options.HugePages == HugePageMode.Eager,
+        HugifyDelayMs = options.HugifyDelayMs,
+        HugificationThreshold = (nuint)(HugePage.Size * options.HugificationThreshold),
+        DirtyMult = options.HugePageDirtyMult,
+        MinPurgeIntervalMs = options.HugePageMinPurgeIntervalMs,
+    };
 
     // Hugepages need the OS underneath (custom hooks supply their own memory) and mmap.
     private static bool UsesHugePages(PageAllocatorOptions options) =>
