@@ -237,8 +237,9 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
     public void SetDecayMs(ExtentState state, long decayMs) => Classic.SetDecayMs(state, decayMs);
 
     /// <summary>
-    /// Hands this shard's decay to the process's <see cref="Extents.BackgroundPurger"/>, so that
-    /// application threads never purge and freed pages go back although nobody calls the arena.
+    /// Hands this shard's decay, and the hugepage shard's hugifies and purges, to the process's
+    /// <see cref="Extents.BackgroundPurger"/>, so that application threads never purge and freed
+    /// pages go back although nobody calls the arena.
     /// Idempotent.
     /// </summary>
     public void StartBackgroundPurge()
@@ -247,7 +248,11 @@ public sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy : 
         {
             ObjectDisposedException.ThrowIf(_destroyed, this);
             ExtentContext ctx = Context;
-            _backgroundPurge ??= Extents.BackgroundPurger.Register(Classic, () => (long)ctx.Dirty.Npages);
+            if (_backgroundPurge is not null) return;
+            HpaShard? hpa = _hpa;
+            _backgroundPurge = Extents.BackgroundPurger.Register(Classic, () => (long)ctx.Dirty.Npages + (hpa?.DirtyPagesHint ?? 0), hpa);
+            // From now on the purger hugifies and purges the pageslabs; allocating threads only wake it.
+            hpa?.DeferTo(Extents.BackgroundPurger.Wake);
         }
     }
 
