@@ -65,6 +65,21 @@ internal static class DiagnosticDescriptors
         title: "ProfileSampleBytes is out of range",
         message: "Invalid heap-profile interval on '{0}': {1}");
 
+    public static readonly DiagnosticDescriptor HugePageSettingOutOfRange = Error(
+        DiagnosticIds.HugePageSettingOutOfRange,
+        Usage,
+        title: "A [HugePages] setting is out of range",
+        message: "Invalid hugepage setting on '{0}': {1}");
+
+    public static readonly DiagnosticDescriptor HugePagesWithCustomHooks = new(
+        DiagnosticIds.HugePagesWithCustomHooks,
+        "[HugePages] has no effect with [ExtentHooks]",
+        "[HugePages] on '{0}' has no effect: its extents come from the custom hooks '{1}', which supply their own memory; remove [HugePages], or remove [ExtentHooks] to use the OS's transparent huge pages",
+        Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        helpLinkUri: DocsBase + DiagnosticIds.HugePagesWithCustomHooks + ".md");
+
     public static readonly DiagnosticDescriptor HooksNotExtentHooks = Error(
         DiagnosticIds.HooksNotExtentHooks,
         Usage,

@@ -36,7 +36,7 @@ public static class DiagnosticIds
     /// <summary>More size classes than the size index can number.</summary>
     public const string TooManySizeClasses = "ALLOC1010";
 
-    /// <summary>[SizeClasses], [Guards] or [ExtentHooks] on a type without [Arena]: it has no effect.</summary>
+    /// <summary>[SizeClasses], [Guards], [HugePages] or [ExtentHooks] on a type without [Arena]: it has no effect.</summary>
     public const string ConfigurationWithoutArena = "ALLOC1011";
 
     /// <summary>A guard mapping share outside (0, 1].</summary>
@@ -44,6 +44,12 @@ public static class DiagnosticIds
 
     /// <summary>ProfileSampleBytes is negative or above 2^40.</summary>
     public const string ProfileSampleBytesOutOfRange = "ALLOC1013";
+
+    /// <summary>A [HugePages] setting is out of range.</summary>
+    public const string HugePageSettingOutOfRange = "ALLOC1014";
+
+    /// <summary>[HugePages] together with [ExtentHooks]: the hooks win and no pageslab is used.</summary>
+    public const string HugePagesWithCustomHooks = "ALLOC1015";
 
     /// <summary>An extent built from an address is passed where an acquired extent is required.</summary>
     public const string ExtentFromAddress = "ALLOC2001";

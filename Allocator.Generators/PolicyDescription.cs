@@ -67,10 +67,34 @@ internal static class PolicyDescription
                 : $"Heap profiling samples on average every {Bytes(s.ProfileSampleBytes)} allocated.";
         }
 
+        if (s.HugePages != HugePageMode.Off)
+        {
+            yield return HugePages(s, spec.HooksTypeName is not null);
+        }
+
         yield return spec.HooksTypeName is null
             ? "Extents come from the default OS hooks."
             : $"Extents come from a new {spec.HooksTypeName} per arena.";
     }
+
+    private static string HugePages(ArenaSettings s, bool customHooks)
+    {
+        if (customHooks)
+        {
+            return "Huge pages are declared but unused: custom hooks supply the memory.";
+        }
+
+        var how = s.HugePages == HugePageMode.Eager
+            ? "each marked for huge pages when it is mapped"
+            : $"each made huge once {Percent(s.HugificationThreshold)} of it has been in use for {Duration(s.HugifyDelayMs)}";
+        var interval = s.HugePageMinPurgeIntervalMs == 0 ? string.Empty : $", at most once every {Duration(s.HugePageMinPurgeIntervalMs)}";
+        var dirty = s.HugePageDirtyMult < 0
+            ? "dirty pageslab pages are not limited"
+            : $"dirty pageslab pages above {Percent(s.HugePageDirtyMult)} of the active ones are purged{interval}";
+        return $"Extents of up to 64 KiB come from 2 MiB pageslabs, {how}; {dirty}.";
+    }
+
+    private static string Percent(double ratio) => (ratio * 100).ToString("0.###", CultureInfo.InvariantCulture) + "%";
 
     private static string List(IEnumerable<string> items)
     {

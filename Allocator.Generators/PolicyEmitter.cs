@@ -84,6 +84,16 @@ internal static class PolicyEmitter
         Member(w, "bool", "UsesDefaultHooks", Bool(spec.HooksTypeName is null));
         // Only when on: the interface's default (0, off) lets the JIT drop the sampling test.
         if (s.ProfileSampleBytes != 0) Member(w, "long", "ProfileSampleBytes", Long(s.ProfileSampleBytes));
+        // Likewise: without [HugePages] the interface's defaults (off) keep every other policy as it was.
+        if (s.HugePages != HugePageMode.Off)
+        {
+            Member(w, "global::Allocator.HugePageMode", "HugePages", "global::Allocator.HugePageMode." + s.HugePages);
+            Member(w, "long", "HugifyDelayMs", Long(s.HugifyDelayMs));
+            Member(w, "double", "HugificationThreshold", Double(s.HugificationThreshold));
+            Member(w, "double", "HugePageDirtyMult", Double(s.HugePageDirtyMult));
+            Member(w, "long", "HugePageMinPurgeIntervalMs", Long(s.HugePageMinPurgeIntervalMs));
+        }
+
         w.Line();
         w.Line("/// <inheritdoc/>");
         w.Line(spec.HooksTypeName is null

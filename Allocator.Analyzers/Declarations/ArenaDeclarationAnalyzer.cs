@@ -7,7 +7,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Allocator.Analyzers.Declarations;
 
 /// <summary>
-/// Reports invalid [Arena] declarations (ALLOC1001-ALLOC1012), using the same reader and rules
+/// Reports invalid [Arena] declarations (ALLOC1001-ALLOC1015), using the same reader and rules
 /// the generator uses to decide that it emits nothing for them.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -27,7 +27,9 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.HooksNotConstructible,
         DiagnosticDescriptors.TooManySizeClasses,
         DiagnosticDescriptors.ConfigurationWithoutArena,
-        DiagnosticDescriptors.ProfileSampleBytesOutOfRange);
+        DiagnosticDescriptors.ProfileSampleBytesOutOfRange,
+        DiagnosticDescriptors.HugePageSettingOutOfRange,
+        DiagnosticDescriptors.HugePagesWithCustomHooks);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -57,7 +59,8 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         }
 
         var problems = new List<DeclarationProblem>();
-        ArenaDeclarationReader.Read(type, arena, problems, context.CancellationToken);
+        var read = ArenaDeclarationReader.Read(type, arena, problems, context.CancellationToken);
+        ReportHugePagesWithCustomHooks(context, type, read);
         foreach (var problem in problems)
         {
             // Reported by ReportContainedArena when the containing type is analyzed: a symbol's
@@ -70,6 +73,22 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
             var detail = problem.Kind == DeclarationProblemKind.NotPartial ? "it" : problem.Detail;
             context.ReportDiagnostic(Diagnostic.Create(Descriptor(problem), problem.Location ?? type.Locations[0], problem.Subject, detail));
         }
+    }
+
+    /// <summary>ALLOC1015 on [HugePages] (not off) of a declaration whose extents come from valid custom hooks.</summary>
+    private static void ReportHugePagesWithCustomHooks(SymbolAnalysisContext context, INamedTypeSymbol type, ArenaDeclarationReader.Result read)
+    {
+        if (read.HugePages is not { } hugePages || read.HooksTypeName is null || read.Settings.HugePages == HugePageMode.Off
+            || hugePages.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken) is not { } syntax)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.HugePagesWithCustomHooks,
+            syntax.GetLocation(),
+            type.Name,
+            read.HooksTypeName.Replace("global::", string.Empty)));
     }
 
     /// <summary>ALLOC1001 on a type that is not partial but contains an [Arena] type.</summary>
@@ -96,6 +115,7 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         {
             var name = ArenaDeclarationReader.AllocatorAttributeName(attribute);
             if (name is KnownTypeNames.SizeClassesAttributeName or KnownTypeNames.GuardsAttributeName or KnownTypeNames.ExtentHooksAttributeName
+                    or KnownTypeNames.HugePagesAttributeName
                 && attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken) is { } syntax)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
@@ -143,6 +163,7 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
             ArenaRule.ExtentMaxActiveFitOutOfRange => DiagnosticDescriptors.ExtentMaxActiveFitOutOfRange,
             ArenaRule.TooManySizeClasses => DiagnosticDescriptors.TooManySizeClasses,
             ArenaRule.ProfileSampleBytesOutOfRange => DiagnosticDescriptors.ProfileSampleBytesOutOfRange,
+            ArenaRule.HugePageSettingOutOfRange => DiagnosticDescriptors.HugePageSettingOutOfRange,
             _ => DiagnosticDescriptors.SizeClassParameters,
         },
     };

@@ -9,8 +9,8 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace Allocator.Declarations;
 
 /// <summary>
-/// Reads an [Arena] declaration (the class and its [SizeClasses], [Guards] and [ExtentHooks]
-/// attributes) into <see cref="ArenaSettings"/> and checks it. Compiled into both the generator
+/// Reads an [Arena] declaration (the class and its [SizeClasses], [Guards], [HugePages] and
+/// [ExtentHooks] attributes) into <see cref="ArenaSettings"/> and checks it. Compiled into both the generator
 /// and the analyzers, so the generator skips exactly what the analyzers report.
 /// </summary>
 internal static class ArenaDeclarationReader
@@ -18,11 +18,12 @@ internal static class ArenaDeclarationReader
     /// <summary>The outcome of <see cref="Read"/>.</summary>
     internal readonly struct Result
     {
-        public Result(ArenaSettings settings, string? hooksTypeName, bool isValid)
+        public Result(ArenaSettings settings, string? hooksTypeName, bool isValid, AttributeData? hugePages = null)
         {
             Settings = settings;
             HooksTypeName = hooksTypeName;
             IsValid = isValid;
+            HugePages = hugePages;
         }
 
         public ArenaSettings Settings { get; }
@@ -31,6 +32,9 @@ internal static class ArenaDeclarationReader
         public string? HooksTypeName { get; }
 
         public bool IsValid { get; }
+
+        /// <summary>The [HugePages] attribute, when the declaration has one (the analyzer locates its warnings on it).</summary>
+        public AttributeData? HugePages { get; }
     }
 
     /// <summary>
@@ -40,7 +44,7 @@ internal static class ArenaDeclarationReader
     public static Result Read(INamedTypeSymbol type, AttributeData arena, List<DeclarationProblem>? problems, CancellationToken cancellationToken)
     {
         var valid = CheckShape(type, problems, cancellationToken);
-        AttributeData? sizeClasses = null, guards = null, hooks = null;
+        AttributeData? sizeClasses = null, guards = null, hooks = null, hugePages = null;
         foreach (var attribute in type.GetAttributes())
         {
             switch (AllocatorAttributeName(attribute))
@@ -48,6 +52,7 @@ internal static class ArenaDeclarationReader
                 case KnownTypeNames.SizeClassesAttributeName: sizeClasses = attribute; break;
                 case KnownTypeNames.GuardsAttributeName: guards = attribute; break;
                 case KnownTypeNames.ExtentHooksAttributeName: hooks = attribute; break;
+                case KnownTypeNames.HugePagesAttributeName: hugePages = attribute; break;
             }
         }
 
@@ -91,6 +96,23 @@ internal static class ArenaDeclarationReader
             };
         }
 
+        if (hugePages is not null)
+        {
+            settings = settings with { HugePages = ArenaDeclarationRules.DefaultHugePagesDeclared };
+            foreach (var named in hugePages.NamedArguments)
+            {
+                settings = named.Key switch
+                {
+                    nameof(HugePagesAttribute.Mode) => settings with { HugePages = (HugePageMode)AsLong(named.Value, (long)settings.HugePages) },
+                    nameof(HugePagesAttribute.HugifyDelayMs) => settings with { HugifyDelayMs = AsLong(named.Value, settings.HugifyDelayMs) },
+                    nameof(HugePagesAttribute.HugificationThreshold) => settings with { HugificationThreshold = AsDouble(named.Value, settings.HugificationThreshold) },
+                    nameof(HugePagesAttribute.DirtyMult) => settings with { HugePageDirtyMult = AsDouble(named.Value, settings.HugePageDirtyMult) },
+                    nameof(HugePagesAttribute.MinPurgeIntervalMs) => settings with { HugePageMinPurgeIntervalMs = AsLong(named.Value, settings.HugePageMinPurgeIntervalMs) },
+                    _ => settings,
+                };
+            }
+        }
+
         List<ArenaRuleViolation>? violations = problems is null ? null : new List<ArenaRuleViolation>();
         if (!ArenaDeclarationRules.Validate(settings, violations))
         {
@@ -101,6 +123,7 @@ internal static class ArenaDeclarationReader
                 {
                     ArenaDeclarationRules.SizeClassesAttributeName => sizeClasses,
                     ArenaDeclarationRules.GuardsAttributeName => guards,
+                    ArenaDeclarationRules.HugePagesAttributeName => hugePages,
                     _ => arena,
                 };
                 problems!.Add(new DeclarationProblem(
@@ -118,7 +141,7 @@ internal static class ArenaDeclarationReader
             valid = false;
         }
 
-        return new Result(settings, hooksTypeName, valid);
+        return new Result(settings, hooksTypeName, valid, hugePages);
     }
 
     /// <summary>The short name of an attribute declared in the Allocator namespace, or null.</summary>

@@ -9,6 +9,7 @@ internal static class KnownTypeNames
     public const string SizeClassesAttributeName = "SizeClassesAttribute";
     public const string GuardsAttributeName = "GuardsAttribute";
     public const string ExtentHooksAttributeName = "ExtentHooksAttribute";
+    public const string HugePagesAttributeName = "HugePagesAttribute";
     public const string ExtentHooksInterfaceName = "IExtentHooks";
     public const string ExtentHooksInterfaceNamespace = "Hooks";
 }

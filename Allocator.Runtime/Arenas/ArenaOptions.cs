@@ -107,8 +107,20 @@ public sealed record ArenaOptions
     /// </summary>
     public HugePageMode HugePages { get; init; }
 
-    /// <summary>With <see cref="HugePageMode.Lazy"/>: how long a pageslab must stay nearly full before it is made huge. Default 10 s.</summary>
-    public long HugifyDelayMs { get; init; } = 10_000;
+    /// <summary>With <see cref="HugePageMode.Lazy"/>: how long a pageslab must stay nearly full before it is made huge (jemalloc's hpa_hugify_delay_ms). Default 10 s.</summary>
+    public long HugifyDelayMs { get; init; } = ArenaDeclarationRules.DefaultHugifyDelayMs;
+
+    /// <summary>
+    /// With <see cref="HugePageMode.Lazy"/>: the share of a pageslab's pages in use that makes it a
+    /// hugify candidate (jemalloc's hpa_hugification_threshold_ratio), above 0 and at most 1. Default 0.95.
+    /// </summary>
+    public double HugificationThreshold { get; init; } = ArenaDeclarationRules.DefaultHugificationThreshold;
+
+    /// <summary>Dirty pageslab pages allowed per active page before the hugepage shard purges (jemalloc's hpa_dirty_mult); -1 for no limit. Default 0.25.</summary>
+    public double HugePageDirtyMult { get; init; } = ArenaDeclarationRules.DefaultHugePageDirtyMult;
+
+    /// <summary>The least milliseconds between two purge passes of the hugepage shard (jemalloc's hpa_min_purge_interval_ms). Default 5 s.</summary>
+    public long HugePageMinPurgeIntervalMs { get; init; } = ArenaDeclarationRules.DefaultHugePageMinPurgeIntervalMs;
 
     /// <summary>A private address map instead of the process-wide one (tests that account for every mapping).</summary>
     internal ExtentMap? Map { get; init; }
@@ -142,8 +154,14 @@ public sealed record ArenaOptions
 
         if (!Enum.IsDefined(HugePages))
             throw new ArgumentOutOfRangeException(nameof(HugePages), HugePages, "The hugepage mode is Off, Lazy or Eager.");
-        if (HugifyDelayMs < 0)
-            throw new ArgumentOutOfRangeException(nameof(HugifyDelayMs), HugifyDelayMs, "The hugify delay is 0 or more milliseconds.");
+        if (!ArenaDeclarationRules.IsValidHugePageMs(HugifyDelayMs))
+            throw new ArgumentOutOfRangeException(nameof(HugifyDelayMs), HugifyDelayMs, $"The hugify delay is 0 to {DecayTracker.MaxDecayMs} milliseconds.");
+        if (!ArenaDeclarationRules.IsValidHugificationThreshold(HugificationThreshold))
+            throw new ArgumentOutOfRangeException(nameof(HugificationThreshold), HugificationThreshold, "The hugification threshold is a share of a pageslab above 0 and at most 1.");
+        if (!ArenaDeclarationRules.IsValidHugePageDirtyMult(HugePageDirtyMult))
+            throw new ArgumentOutOfRangeException(nameof(HugePageDirtyMult), HugePageDirtyMult, "The dirty multiplier is 0 or more dirty pages per active page, or -1 for no limit.");
+        if (!ArenaDeclarationRules.IsValidHugePageMs(HugePageMinPurgeIntervalMs))
+            throw new ArgumentOutOfRangeException(nameof(HugePageMinPurgeIntervalMs), HugePageMinPurgeIntervalMs, $"The minimum purge interval is 0 to {DecayTracker.MaxDecayMs} milliseconds.");
 
         if (!ArenaDeclarationRules.IsValidProfileSampleBytes(ProfileSampleBytes))
             throw new ArgumentOutOfRangeException(nameof(ProfileSampleBytes), ProfileSampleBytes, ArenaDeclarationRules.ProfileSampleBytesRule);

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Metadata;
 using Allocator.Threading;
+using Allocator.Map;
 
 namespace Allocator;
 

@@ -204,6 +204,9 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
                 Map = options.Map,
                 HugePages = options.HugePages,
                 HugifyDelayMs = options.HugifyDelayMs,
+                HugificationThreshold = options.HugificationThreshold,
+                HugePageDirtyMult = options.HugePageDirtyMult,
+                HugePageMinPurgeIntervalMs = options.HugePageMinPurgeIntervalMs,
             });
         }
         catch
@@ -283,6 +286,11 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
             ThreadCache = TPolicy.ThreadCache,
             DebugChecks = TPolicy.DebugChecks,
             ProfileSampleBytes = TPolicy.ProfileSampleBytes,
+            HugePages = TPolicy.HugePages,
+            HugifyDelayMs = TPolicy.HugifyDelayMs,
+            HugificationThreshold = TPolicy.HugificationThreshold,
+            HugePageDirtyMult = TPolicy.HugePageDirtyMult,
+            HugePageMinPurgeIntervalMs = TPolicy.HugePageMinPurgeIntervalMs,
             Hooks = options.Hooks ?? TPolicy.CreateHooks(),
         };
     }

@@ -70,6 +70,24 @@ public interface IArenaPolicy : IExtentPolicy
     /// </summary>
     static virtual long ProfileSampleBytes => 0;
 
+    /// <summary>
+    /// Whether small extents come from 2 MiB pageslabs the kernel can back with huge pages; the
+    /// generator emits this and the hugepage knobs below only for a <c>[HugePages]</c> declaration.
+    /// </summary>
+    static virtual HugePageMode HugePages => HugePageMode.Off;
+
+    /// <summary>With <see cref="HugePageMode.Lazy"/>: milliseconds a pageslab stays a hugify candidate before it is made huge.</summary>
+    static virtual long HugifyDelayMs => ArenaDeclarationRules.DefaultHugifyDelayMs;
+
+    /// <summary>With <see cref="HugePageMode.Lazy"/>: the share of a pageslab in use that makes it a hugify candidate, in (0, 1].</summary>
+    static virtual double HugificationThreshold => ArenaDeclarationRules.DefaultHugificationThreshold;
+
+    /// <summary>Dirty hugepage-shard pages allowed per active page before purging; -1 for no limit.</summary>
+    static virtual double HugePageDirtyMult => ArenaDeclarationRules.DefaultHugePageDirtyMult;
+
+    /// <summary>The least milliseconds between two purge passes of the hugepage shard.</summary>
+    static virtual long HugePageMinPurgeIntervalMs => ArenaDeclarationRules.DefaultHugePageMinPurgeIntervalMs;
+
     /// <summary>Creates the hooks that back this arena, or returns null for the default OS hooks.</summary>
     static abstract IExtentHooks? CreateHooks();
 }

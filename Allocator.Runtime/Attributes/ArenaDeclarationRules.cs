@@ -14,6 +14,7 @@ internal enum ArenaRule
     SizeClassParameters,
     TooManySizeClasses,
     ProfileSampleBytesOutOfRange,
+    HugePageSettingOutOfRange,
 }
 
 /// <summary>One broken rule: the attribute property at fault and what to do about it.</summary>
@@ -29,7 +30,7 @@ internal readonly struct ArenaRuleViolation
 
     public ArenaRule Rule { get; }
 
-    /// <summary>The attribute's short name ("Arena", "SizeClasses", "Guards").</summary>
+    /// <summary>The attribute's short name ("Arena", "SizeClasses", "Guards", "HugePages").</summary>
     public string AttributeName { get; }
 
     public string PropertyName { get; }
@@ -58,6 +59,13 @@ internal static class ArenaDeclarationRules
     public const int DefaultGuardEvery = 0;
     public const long DefaultProfileSampleBytes = 0;
 
+    // jemalloc's hpa_* defaults; [HugePages] without a mode means jemalloc's (lazy) policy.
+    public const HugePageMode DefaultHugePagesDeclared = HugePageMode.Lazy;
+    public const long DefaultHugifyDelayMs = 10_000;
+    public const double DefaultHugificationThreshold = 0.95;
+    public const double DefaultHugePageDirtyMult = 0.25;
+    public const long DefaultHugePageMinPurgeIntervalMs = 5_000;
+
     /// <summary>The longest mean interval between heap-profile samples, 1 TiB.</summary>
     public const long MaxProfileSampleBytes = 1L << 40;
 
@@ -79,6 +87,7 @@ internal static class ArenaDeclarationRules
     public const string ArenaAttributeName = "Arena";
     public const string SizeClassesAttributeName = "SizeClasses";
     public const string GuardsAttributeName = "Guards";
+    public const string HugePagesAttributeName = "HugePages";
 
     /// <summary>Checks every value rule; returns true when <paramref name="settings"/> is valid.</summary>
     /// <param name="settings">The declaration.</param>
@@ -124,6 +133,8 @@ internal static class ArenaDeclarationRules
                 $"ProfileSampleBytes is {settings.ProfileSampleBytes}; {ProfileSampleBytesRule}");
         }
 
+        CheckHugePages(settings, Add);
+
         // The page size is only meaningful when LgPage is sane; a bad LgPage is reported above.
         if (settings.LgPage is >= SizeClasses.MinLgPage and <= SizeClasses.MaxLgPage && settings.OversizeThreshold < 1L << settings.LgPage)
         {
@@ -133,6 +144,18 @@ internal static class ArenaDeclarationRules
 
         return valid;
     }
+
+    /// <summary>Whether <paramref name="mode"/> is one of <see cref="HugePageMode"/>'s values.</summary>
+    public static bool IsValidHugePageMode(HugePageMode mode) => mode is HugePageMode.Off or HugePageMode.Lazy or HugePageMode.Eager;
+
+    /// <summary>Whether a hugify delay or minimum purge interval is valid: 0 to <see cref="MaxDecayMs"/> ms.</summary>
+    public static bool IsValidHugePageMs(long ms) => ms >= 0 && ms <= MaxDecayMs;
+
+    /// <summary>Whether a hugification threshold is in (0, 1] (NaN is not).</summary>
+    public static bool IsValidHugificationThreshold(double ratio) => ratio > 0 && ratio <= 1;
+
+    /// <summary>Whether a dirty multiplier is -1 (no limit) or finite and 0 or more.</summary>
+    public static bool IsValidHugePageDirtyMult(double mult) => mult == -1 || (mult >= 0 && !double.IsInfinity(mult));
 
     /// <summary>Whether a guard mapping share is in (0, 1] (NaN is not).</summary>
     public static bool IsValidGuardMappingShare(double share) => share > 0 && share <= 1;
@@ -151,6 +174,23 @@ internal static class ArenaDeclarationRules
             add(ArenaRule.DecayOutOfRange, ArenaAttributeName, property,
                 $"{property} is {value}; use -1 (never decay), 0 (purge at once) or a time up to {MaxDecayMs} ms");
         }
+    }
+
+    private static void CheckHugePages(ArenaSettings s, System.Action<ArenaRule, string, string, string> add)
+    {
+        const ArenaRule Rule = ArenaRule.HugePageSettingOutOfRange;
+        const string Attribute = HugePagesAttributeName;
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        if (!IsValidHugePageMode(s.HugePages))
+            add(Rule, Attribute, "Mode", $"Mode is {(int)s.HugePages}; use HugePageMode.Off, Lazy or Eager");
+        if (!IsValidHugePageMs(s.HugifyDelayMs))
+            add(Rule, Attribute, "HugifyDelayMs", $"HugifyDelayMs is {s.HugifyDelayMs}; use 0 (hugify at once) or a delay up to {MaxDecayMs} ms (default 10000)");
+        if (!IsValidHugificationThreshold(s.HugificationThreshold))
+            add(Rule, Attribute, "HugificationThreshold", $"HugificationThreshold is {s.HugificationThreshold.ToString("R", invariant)}; use the share of a pageslab in use, above 0 and at most 1 (default 0.95)");
+        if (!IsValidHugePageDirtyMult(s.HugePageDirtyMult))
+            add(Rule, Attribute, "DirtyMult", $"DirtyMult is {s.HugePageDirtyMult.ToString("R", invariant)}; use dirty pages per active page, 0 or more (default 0.25), or -1 for no limit");
+        if (!IsValidHugePageMs(s.HugePageMinPurgeIntervalMs))
+            add(Rule, Attribute, "MinPurgeIntervalMs", $"MinPurgeIntervalMs is {s.HugePageMinPurgeIntervalMs}; use 0 (purge whenever over the limit) or an interval up to {MaxDecayMs} ms (default 5000)");
     }
 
     private static void CheckGuard(int value, string property, System.Action<ArenaRule, string, string, string> add)

@@ -23,4 +23,10 @@ internal sealed record ArenaSettings
     public double GuardMappingShare { get; init; } = ArenaDeclarationRules.DefaultGuardMappingShare;
 
     public long ProfileSampleBytes { get; init; } = ArenaDeclarationRules.DefaultProfileSampleBytes;
+
+    public HugePageMode HugePages { get; init; } = HugePageMode.Off;
+    public long HugifyDelayMs { get; init; } = ArenaDeclarationRules.DefaultHugifyDelayMs;
+    public double HugificationThreshold { get; init; } = ArenaDeclarationRules.DefaultHugificationThreshold;
+    public double HugePageDirtyMult { get; init; } = ArenaDeclarationRules.DefaultHugePageDirtyMult;
+    public long HugePageMinPurgeIntervalMs { get; init; } = ArenaDeclarationRules.DefaultHugePageMinPurgeIntervalMs;
 }

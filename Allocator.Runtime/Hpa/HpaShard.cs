@@ -40,6 +40,8 @@ internal sealed unsafe class HpaShard : ISecFallback
     private long _purgePasses, _purges, _hugifies, _hugifyFailures, _dehugifies;
     private bool _hugifyRefused;
     private bool _destroyed;
+    private volatile bool _deferralAllowed;
+    private Action? _wakeDeferredWorker;
 
     /// <summary>Creates a shard for arena <paramref name="arenaIndex"/>; its slab metadata comes from <paramref name="base"/>, its edatas from <paramref name="edataCache"/>.</summary>
     public HpaShard(HpaCentral central, IHpaHooks hooks, Base @base, EdataCache edataCache, ExtentMap map, SizeClasses pageClasses,
@@ -52,12 +54,32 @@ internal sealed unsafe class HpaShard : ISecFallback
         _map = map;
         _arenaIndex = arenaIndex;
         _opts = opts;
+        _deferralAllowed = opts.DeferralAllowed;
         _psset = new Psset(pageClasses);
         _lastPurgeNs = hooks.NowNs();
     }
 
     /// <summary>The options.</summary>
     public HpaShardOptions Options => _opts;
+
+    /// <summary>Whether a background thread does the deferred work (set from the options, or later by <see cref="DeferTo"/>).</summary>
+    public bool DeferralAllowed => _deferralAllowed;
+
+    /// <summary>Dirty pages, read without the lock (a hint for waking the background thread).</summary>
+    public long DirtyPagesHint => _psset.NDirty;
+
+    /// <summary>
+    /// Hands the deferred work (hugifies after their delay, purges to the dirty limit) to a background
+    /// thread: allocations and frees stop doing it inline, and call <paramref name="wake"/> when some is due.
+    /// </summary>
+    public void DeferTo(Action wake)
+    {
+        using (_lock.EnterScope())
+        {
+            _wakeDeferredWorker = wake;
+            _deferralAllowed = true;
+        }
+    }
 
     /// <summary>Whether this shard takes a request (jemalloc's refusals: above a page of alignment, zeroed, too large).</summary>
     public bool Accepts(nuint size, nuint alignment, bool zero) => size <= _opts.SlabMaxAlloc && alignment <= _page && !zero;
@@ -357,7 +379,13 @@ internal sealed unsafe class HpaShard : ISecFallback
     // Shard lock held. Purges before hugifying so that the dirty limit leaves room for the hugify.
     private void MaybeDoDeferredWork(bool forced)
     {
-        if (!forced && _opts.DeferralAllowed) return;
+        if (!forced && _deferralAllowed)
+        {
+            // As jemalloc's shard does: only report due work, so the background thread comes sooner.
+            if (_wakeDeferredWorker is { } wake && TimeUntilDeferredWorkLocked() == 0) wake();
+            return;
+        }
+
         int maxOps = forced ? int.MaxValue : 16;
         int nops = 0;
         bool mayPurge = PurgeIntervalPassed();
@@ -391,27 +419,26 @@ internal sealed unsafe class HpaShard : ISecFallback
     /// <summary>Nanoseconds until deferred work is due: 0 when it is, <see cref="long.MaxValue"/> when none is pending.</summary>
     public long TimeUntilDeferredWork()
     {
-        using (_lock.EnterScope())
+        using (_lock.EnterScope()) return TimeUntilDeferredWorkLocked();
+    }
+
+    private long TimeUntilDeferredWorkLocked()
+    {
+        long now = _hooks.NowNs();
+        // A purge is pending only while some slab can be purged; else nothing would ever end the wait.
+        long purgeLeft = ShouldPurge() && _psset.PickPurge() != null
+            ? Math.Max(0, _lastPurgeNs + _opts.MinPurgeIntervalMs * 1_000_000 - now)
+            : long.MaxValue;
+        long hugifyLeft = long.MaxValue;
+        Hpdata* candidate = _psset.PickHugify();
+        if (candidate != null)
         {
-            long result = long.MaxValue;
-            long now = _hooks.NowNs();
-            Hpdata* candidate = _psset.PickHugify();
-            if (candidate != null)
-            {
-                long left = candidate->TimeHugifyAllowedNs + _opts.HugifyDelayMs * 1_000_000 - now;
-                if (left <= 0) return 0;
-                result = left;
-            }
-
-            if (ShouldPurge())
-            {
-                long left = _lastPurgeNs + _opts.MinPurgeIntervalMs * 1_000_000 - now;
-                if (left <= 0) return 0;
-                result = Math.Min(result, left);
-            }
-
-            return result;
+            hugifyLeft = Math.Max(0, candidate->TimeHugifyAllowedNs + _opts.HugifyDelayMs * 1_000_000 - now);
+            // A hugify blocked by the dirty limit waits for the purge that makes room.
+            if (hugifyLeft == 0 && HugificationBlocked(_psset.NDirty - _npendingPurge, DirtyMax())) hugifyLeft = purgeLeft;
         }
+
+        return Math.Min(purgeLeft, hugifyLeft);
     }
 
     /// <summary>Purges every dirty page of every slab now, whatever the limits (the arena's explicit purge).</summary>

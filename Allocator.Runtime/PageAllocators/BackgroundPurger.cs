@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Allocator.Hpa;
 using Allocator.Threading;
 
 namespace Allocator.PageAllocators;
@@ -9,7 +10,9 @@ namespace Allocator.PageAllocators;
 /// The process's one background purger (jemalloc's background thread): a thread that serves every
 /// arena whose shard registered with it, sleeps until the nearest decay deadline among them (at
 /// most a second), wakes early when an arena's dirty pages jump, and purges what is due, so freed
-/// memory goes back to the OS although no application thread calls the allocator. The thread
+/// memory goes back to the OS although no application thread calls the allocator. For a shard with
+/// the hugepage allocator it also hugifies pageslabs whose delay has passed and purges pageslabs to
+/// their dirty limit, which the allocating threads then leave to it. The thread
 /// starts with the first registered shard and ends with the last.
 /// </summary>
 public static class BackgroundPurger
@@ -19,6 +22,10 @@ public static class BackgroundPurger
 
     // With nothing scheduled, look again this often: a shard's first dirty pages do not always wake it.
     private static readonly TimeSpan s_idlePoll = TimeSpan.FromSeconds(1);
+
+    // The shortest sleep between passes (unless woken): work that stays due after a pass, a purge the
+    // OS refused say, must not make the thread spin.
+    private static readonly TimeSpan s_minSleep = TimeSpan.FromMilliseconds(10);
 
     // Held across a whole pass, so a shard that unregisters (in its Dispose) waits for the pass
     // to finish with it before its memory goes.
@@ -61,9 +68,9 @@ public static class BackgroundPurger
     /// <summary>Keeps every pass out until disposed (a consistency check must not race one).</summary>
     internal static RankedLock.Scope HoldOffPasses() => s_lock.EnterScope();
 
-    internal static Registration Register(IPageAllocatorBackend backend, Func<long> dirtyPages)
+    internal static Registration Register(IPageAllocatorBackend backend, Func<long> dirtyPages, HpaShard? hugePages = null)
     {
-        var registration = new Registration(backend, dirtyPages);
+        var registration = new Registration(backend, dirtyPages, hugePages);
         using (s_lock.EnterScope())
         {
             // The thread first: if it cannot start, nothing is registered and a later call tries again.
@@ -105,8 +112,8 @@ public static class BackgroundPurger
 
                 foreach (Registration r in s_shards)
                 {
-                    long ns = r.Backend.TimeUntilDeferredWork();
-                    if (ns < wait.Ticks * 100) wait = TimeSpan.FromTicks(Math.Max(1, ns / 100));
+                    long ns = Math.Min(r.Backend.TimeUntilDeferredWork(), r.HugePages?.TimeUntilDeferredWork() ?? long.MaxValue);
+                    if (ns < wait.Ticks * 100) wait = TimeSpan.FromTicks(Math.Max(s_minSleep.Ticks, ns / 100));
                 }
             }
 
@@ -116,6 +123,7 @@ public static class BackgroundPurger
                 foreach (Registration r in s_shards)
                 {
                     r.Backend.DoDeferredWork();
+                    r.HugePages?.DoDeferredWork();
                     r.DirtyAtLastPass = r.DirtyPages();
                 }
             }
@@ -124,10 +132,12 @@ public static class BackgroundPurger
         }
     }
 
-    /// <summary>One shard served by the purger.</summary>
-    internal sealed class Registration(IPageAllocatorBackend backend, Func<long> dirtyPages)
+    /// <summary>One shard served by the purger: its classic backend's decay and, when on, its hugepage shard's hugifies and purges.</summary>
+    internal sealed class Registration(IPageAllocatorBackend backend, Func<long> dirtyPages, HpaShard? hugePages)
     {
         public IPageAllocatorBackend Backend { get; } = backend;
+
+        public HpaShard? HugePages { get; } = hugePages;
 
         public Func<long> DirtyPages { get; } = dirtyPages;
 

@@ -317,7 +317,23 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
     // Decay lock held on entry and exit; dropped while purging so epochs can advance meanwhile.
     private void DecayToLimit(DecayTracker decay, Ecache ecache, bool fully, nuint limit, nuint max)
     {
-        if (decay.Purging || max == 0) return;
+        if (decay.Purging)
+        {
+            if (!fully) return;
+            // An explicit purge must not return while another pass (the background purger's, say)
+            // purges only down to its decay limit: wait for it, then purge what it left.
+            var spin = new SpinWait();
+            do
+            {
+                decay.Lock.Exit();
+                spin.SpinOnce();
+                decay.Lock.Enter();
+            }
+            while (decay.Purging);
+            max = ecache.Npages;
+        }
+
+        if (max == 0) return;
         decay.Purging = true;
         decay.Lock.Exit();
         try

@@ -54,7 +54,16 @@ internal sealed record PageAllocatorOptions
     public HugePageMode HugePages { get; init; }
 
     /// <summary>With <see cref="HugePageMode.Lazy"/>: how long a pageslab stays a hugify candidate before it is hugified.</summary>
-    public long HugifyDelayMs { get; init; } = 10_000;
+    public long HugifyDelayMs { get; init; } = ArenaDeclarationRules.DefaultHugifyDelayMs;
+
+    /// <summary>With <see cref="HugePageMode.Lazy"/>: the share of a pageslab in use that makes it a hugify candidate.</summary>
+    public double HugificationThreshold { get; init; } = ArenaDeclarationRules.DefaultHugificationThreshold;
+
+    /// <summary>Dirty pageslab pages allowed per active page before purging; -1 for no limit.</summary>
+    public double HugePageDirtyMult { get; init; } = ArenaDeclarationRules.DefaultHugePageDirtyMult;
+
+    /// <summary>The least milliseconds between two purge passes of the hugepage shard.</summary>
+    public long HugePageMinPurgeIntervalMs { get; init; } = ArenaDeclarationRules.DefaultHugePageMinPurgeIntervalMs;
 
     /// <summary>Metadata is mapped through <see cref="Hooks"/> too (jemalloc's metadata_use_hooks); otherwise straight from the OS.</summary>
     public bool MetadataUsesHooks { get; init; } = true;

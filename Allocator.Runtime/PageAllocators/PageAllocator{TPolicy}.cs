@@ -64,7 +64,7 @@ internal sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy 
             {
                 if (options.HugifyDelayMs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.HugifyDelayMs, "The hugify delay is 0 or more milliseconds.");
                 _hpa = new HpaShard(HpaCentral.Shared, OsHpaHooks.Instance, Base, Context.EdataCache, Context.Map, classes, arenaIndex,
-                    new HpaShardOptions { Eager = options.HugePages == HugePageMode.Eager, HugifyDelayMs = options.HugifyDelayMs });
+                    HpaOptionsOf(options));
                 _sec = new Sec(_hpa, new SecOptions());
             }
         }
@@ -74,6 +74,15 @@ internal sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy 
             throw;
         }
     }
+
+    private static HpaShardOptions HpaOptionsOf(PageAllocatorOptions options) => new()
+    {
+        Eager = options.HugePages == HugePageMode.Eager,
+        HugifyDelayMs = options.HugifyDelayMs,
+        HugificationThreshold = (nuint)(HugePage.Size * options.HugificationThreshold),
+        DirtyMult = options.HugePageDirtyMult,
+        MinPurgeIntervalMs = options.HugePageMinPurgeIntervalMs,
+    };
 
     // Hugepages need the OS underneath (custom hooks supply their own memory) and mmap.
     private static bool UsesHugePages(PageAllocatorOptions options) =>
@@ -233,8 +242,9 @@ internal sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy 
     public void SetDecayMs(ExtentState state, long decayMs) => Classic.SetDecayMs(state, decayMs);
 
     /// <summary>
-    /// Hands this shard's decay to the process's <see cref="Allocator.PageAllocators.BackgroundPurger"/>, so that
-    /// application threads never purge and freed pages go back although nobody calls the arena.
+    /// Hands this shard's decay, and the hugepage shard's hugifies and purges, to the process's
+    /// <see cref="BackgroundPurger"/>, so that application threads never purge and freed
+    /// pages go back although nobody calls the arena.
     /// Idempotent.
     /// </summary>
     public void StartBackgroundPurge()
@@ -243,7 +253,11 @@ internal sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy 
         {
             ObjectDisposedException.ThrowIf(_destroyed, this);
             ExtentContext ctx = Context;
-            _backgroundPurge ??= Allocator.PageAllocators.BackgroundPurger.Register(Classic, () => (long)ctx.Dirty.Npages);
+            if (_backgroundPurge is not null) return;
+            HpaShard? hpa = _hpa;
+            _backgroundPurge = BackgroundPurger.Register(Classic, () => (long)ctx.Dirty.Npages + (hpa?.DirtyPagesHint ?? 0), hpa);
+            // From now on the purger hugifies and purges the pageslabs; allocating threads only wake it.
+            hpa?.DeferTo(BackgroundPurger.Wake);
         }
     }
 

@@ -26,7 +26,10 @@ public static class Program
           bdn       [--peers a,b] [BenchmarkDotNet arguments]   the pair workloads under BenchmarkDotNet
           loop      --peer ID --workload ID [--seconds S] [--operations N] [--quick]   one workload, repeated,
                     for a profiler; stops after S seconds or N operations (whole runs), whichever is first
+          hugepages [--quick] [--out DIR]      issue 14's hugepage goals: Off, Eager and Lazy arenas against
+                    jemalloc with and without MALLOC_CONF=hpa:true, each in its own process
           memory-child --peer ID --bytes N      (internal) one peer's memory run in this process
+          hugepage-child --peer ID --bytes N --reads R --wait-ms W   (internal) one peer's hugepage run
           suite-child --peer ID --workload ID --mode full|quick   (internal) one suite run in this process
 
           --subject ID  check the goals for this form of the arena (arena, arena-sealed, arena-generated;
@@ -77,6 +80,14 @@ public static class Program
                     double.Parse(options.Value("--seconds") ?? "10", CultureInfo.InvariantCulture),
                     options.Has("--quick"),
                     long.Parse(options.Value("--operations") ?? long.MaxValue.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
+            case "hugepages":
+                return HugePageReport.Run(options.Has("--quick"), options.Value("--out") ?? DefaultOutput(), string.Join(' ', args));
+            case "hugepage-child":
+                return HugePageReport.Child(
+                    options.Value("--peer") ?? throw new ArgumentException("hugepage-child needs --peer"),
+                    long.Parse(options.Value("--bytes") ?? "1073741824", CultureInfo.InvariantCulture),
+                    int.Parse(options.Value("--reads") ?? "20000000", CultureInfo.InvariantCulture),
+                    int.Parse(options.Value("--wait-ms") ?? "0", CultureInfo.InvariantCulture));
             case "memory-child":
                 return Runner.MemoryChild(
                     options.Value("--peer") ?? throw new ArgumentException("memory-child needs --peer"),

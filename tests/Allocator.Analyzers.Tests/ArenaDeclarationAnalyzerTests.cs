@@ -34,6 +34,9 @@ public sealed class ArenaDeclarationAnalyzerTests
     [InlineData("ALLOC1013", "[Arena(ProfileSampleBytes = 0)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1013", "[Arena(ProfileSampleBytes = 1)] public sealed partial class Ok;", false)]
     [InlineData("ALLOC1013", "[Arena(ProfileSampleBytes = 1L << 40)] public sealed partial class Ok;", false)]
+    [InlineData("ALLOC1014", "[Arena, HugePages] public sealed partial class Ok;", false)]
+    [InlineData("ALLOC1014", "[Arena, HugePages(Mode = HugePageMode.Off, HugifyDelayMs = 0, HugificationThreshold = 1, DirtyMult = 0, MinPurgeIntervalMs = 0)] public sealed partial class Ok;", false)]
+    [InlineData("ALLOC1014", "[Arena, HugePages(HugificationThreshold = 1e-9, DirtyMult = -1, HugifyDelayMs = 9_223_372_036_854)] public sealed partial class Ok;", false)]
     public Task Valid_declaration_is_not_reported(string rule, string declaration, bool addArena = true)
     {
         Assert.StartsWith("ALLOC", rule);
@@ -79,6 +82,36 @@ public sealed class ArenaDeclarationAnalyzerTests
         AnalyzerTest.VerifyAsync("""
             using Allocator;
             [Arena, SizeClasses, Guards] public sealed partial class Configured;
+            """);
+
+    [Fact]
+    public Task ALLOC1015_on_HugePages_with_custom_hooks() =>
+        AnalyzerTest.VerifyAsync("""
+            using Allocator;
+            public sealed class Hooks : Allocator.Hooks.IExtentHooks
+            {
+            """ + Fixtures.HooksMembers + """
+
+            }
+            [Arena, ExtentHooks(typeof(Hooks)), {|ALLOC1015:HugePages(Mode = HugePageMode.Eager)|}] public sealed partial class Hooked;
+            [Arena, {|ALLOC1015:HugePages|}]
+            [ExtentHooks(typeof(Hooks))]
+            public sealed partial class HookedLazy;
+            """);
+
+    // Off asks for nothing the hooks would ignore; without valid hooks ALLOC1008 says what is wrong.
+    [Fact]
+    public Task ALLOC1015_not_reported_when_off_or_without_valid_hooks() =>
+        AnalyzerTest.VerifyAsync("""
+            using Allocator;
+            public sealed class Hooks : Allocator.Hooks.IExtentHooks
+            {
+            """ + Fixtures.HooksMembers + """
+
+            }
+            [Arena, ExtentHooks(typeof(Hooks)), HugePages(Mode = HugePageMode.Off)] public sealed partial class Off;
+            [Arena, ExtentHooks({|ALLOC1008:typeof(object)|}), HugePages] public sealed partial class NotHooks;
+            [Arena, HugePages(Mode = HugePageMode.Eager)] public sealed partial class OsMemory;
             """);
 
     [Fact]

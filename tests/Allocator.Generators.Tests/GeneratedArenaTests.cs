@@ -64,6 +64,41 @@ public sealed class GeneratedArenaTests
         Assert.True(values[3] > 0, "a live arena maps memory");
     }
 
+    // The attribute reaches the page allocator: a [HugePages] arena serves a slab from a pageslab, a plain one does not.
+    [Theory]
+    [InlineData(nameof(ValidDeclarations.HugePagesEager), "Demo.EagerArena", 1L)]
+    [InlineData(nameof(ValidDeclarations.HugePagesTuned), "Demo.HugeArena", 1L)]
+    [InlineData(nameof(ValidDeclarations.Defaults), "Demo.RequestArena", 0L)]
+    public void HugePages_declaration_serves_slabs_from_pageslabs(string name, string arenaType, long pageslabs)
+    {
+        var workload = $$"""
+            internal static unsafe class Workload
+            {
+                public static long[] Run()
+                {
+                    using var arena = new global::{{arenaType}}();
+                    byte* small = (byte*)arena.Allocate(200);
+                    small[199] = 1;
+                    var live = arena.GetStats().Pages;
+                    arena.Free(small);
+                    arena.Validate();
+                    return new[] { live.Pageslabs, live.HpaActive };
+                }
+            }
+            """;
+        var (result, output) = GeneratorHarness.Run(ValidDeclarations.All[name], workload);
+        Assert.Single(result.GeneratedSources);
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        Assert.True(emitted.Success, TestCompilation.Describe(emitted.Diagnostics));
+
+        var values = (long[])Assembly.Load(image.ToArray()).GetType("Workload", throwOnError: true)!
+            .GetMethod("Run")!.Invoke(null, null)!;
+
+        Assert.Equal(pageslabs, values[0]);
+        Assert.Equal(pageslabs != 0, values[1] > 0);
+    }
+
     [Fact]
     public void Two_generated_policies_in_one_process()
     {

@@ -54,6 +54,30 @@ public sealed class GeneratedPolicyTests
     }
 
     [Fact]
+    public void HugePages_knobs_reach_the_policy()
+    {
+        var tuned = LoadPolicy(ValidDeclarations.HugePagesTuned, "Demo.HugeArena+Policy");
+        Assert.Equal(HugePageMode.Lazy, Get(tuned, "HugePages"));
+        Assert.Equal(2_500L, Get(tuned, "HugifyDelayMs"));
+        Assert.Equal(0.9, Get(tuned, "HugificationThreshold"));
+        Assert.Equal(-1.0, Get(tuned, "HugePageDirtyMult"));
+        Assert.Equal(0L, Get(tuned, "HugePageMinPurgeIntervalMs"));
+
+        var eager = LoadPolicy(ValidDeclarations.HugePagesEager, "Demo.EagerArena+Policy");
+        Assert.Equal(HugePageMode.Eager, Get(eager, "HugePages"));
+        Assert.Equal(10_000L, Get(eager, "HugifyDelayMs"));
+        Assert.Equal(0.25, Get(eager, "HugePageDirtyMult"));
+    }
+
+    // Without [HugePages] the generator emits no hugepage member: the interface's defaults (off) apply.
+    [Fact]
+    public void Without_HugePages_the_policy_has_no_hugepage_member()
+    {
+        var policy = LoadPolicy(ValidDeclarations.Defaults, "Demo.RequestArena+Policy");
+        Assert.Null(policy.GetProperty("HugePages", BindingFlags.Public | BindingFlags.Static));
+    }
+
+    [Fact]
     public void Custom_hooks_are_created_per_call()
     {
         var policy = LoadPolicy(ValidDeclarations.CustomHooks, "Demo.HookedArena+Policy");

@@ -136,6 +136,38 @@ public static partial class Fixtures
             using Allocator;
             [Arena({|ALLOC1013:ProfileSampleBytes = (1L << 40) + 1|})] public sealed partial class BadProfile;
             """),
+        ("ALLOC1014", "HugePageModeUndefined", """
+            using Allocator;
+            [Arena, HugePages({|ALLOC1014:Mode = (HugePageMode)3|})] public sealed partial class BadHugePages;
+            """),
+        ("ALLOC1014", "HugifyDelayNegative", """
+            using Allocator;
+            [Arena, HugePages({|ALLOC1014:HugifyDelayMs = -1|})] public sealed partial class BadHugePages;
+            """),
+        ("ALLOC1014", "HugificationThresholdZero", """
+            using Allocator;
+            [Arena, HugePages(Mode = HugePageMode.Lazy, {|ALLOC1014:HugificationThreshold = 0|})] public sealed partial class BadHugePages;
+            """),
+        ("ALLOC1014", "HugificationThresholdAboveOne", """
+            using Allocator;
+            [Arena, HugePages({|ALLOC1014:HugificationThreshold = 1.01|})] public sealed partial class BadHugePages;
+            """),
+        ("ALLOC1014", "DirtyMultNegativeNotMinusOne", """
+            using Allocator;
+            [Arena, HugePages(Mode = HugePageMode.Eager, {|ALLOC1014:DirtyMult = -0.5|})] public sealed partial class BadHugePages;
+            """),
+        ("ALLOC1014", "DirtyMultNaN", """
+            using Allocator;
+            [Arena, HugePages({|ALLOC1014:DirtyMult = double.NaN|})] public sealed partial class BadHugePages;
+            """),
+        ("ALLOC1014", "MinPurgeIntervalNegative", """
+            using Allocator;
+            [Arena, HugePages({|ALLOC1014:MinPurgeIntervalMs = -5|})] public sealed partial class BadHugePages;
+            """),
+        ("ALLOC1014", "HugifyDelayAboveTheClock", """
+            using Allocator;
+            [Arena, HugePages(Mode = HugePageMode.Off, {|ALLOC1014:HugifyDelayMs = long.MaxValue|})] public sealed partial class BadHugePages;
+            """),
         ("ALLOC1008", "HooksNotImplemented", """
             using Allocator;
             public sealed class NotHooks { }
@@ -163,6 +195,11 @@ public static partial class Fixtures
         ("ALLOC1011", "SizeClassesWithoutArena", """
             using Allocator;
             [{|ALLOC1011:SizeClasses(LgPage = 16)|}, {|ALLOC1011:ExtentHooks(typeof(object))|}]
+            public sealed partial class Forgotten;
+            """),
+        ("ALLOC1011", "HugePagesWithoutArena", """
+            using Allocator;
+            [{|ALLOC1011:HugePages(Mode = HugePageMode.Eager)|}]
             public sealed partial class Forgotten;
             """),
     ];

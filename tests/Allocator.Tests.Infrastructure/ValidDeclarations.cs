@@ -28,6 +28,27 @@ public static class ValidDeclarations
         public sealed partial class ProfiledArena;
         """;
 
+    public const string HugePagesTuned = """
+        using Allocator;
+
+        namespace Demo;
+
+        /// <summary>jemalloc's lazy hugepage policy with every knob away from its default.</summary>
+        [Arena]
+        [HugePages(Mode = HugePageMode.Lazy, HugifyDelayMs = 2_500, HugificationThreshold = 0.9, DirtyMult = -1, MinPurgeIntervalMs = 0)]
+        public sealed partial class HugeArena;
+        """;
+
+    public const string HugePagesEager = """
+        using Allocator;
+
+        namespace Demo;
+
+        /// <summary>Pageslabs huge from their first touch.</summary>
+        [Arena, HugePages(Mode = HugePageMode.Eager)]
+        public sealed partial class EagerArena;
+        """;
+
     public const string EveryKnobChanged = """
         using Allocator;
 
@@ -137,5 +158,7 @@ public static class ValidDeclarations
         [nameof(NestedInRefStruct)] = NestedInRefStruct,
         [nameof(GlobalNamespace)] = GlobalNamespace,
         [nameof(Profiled)] = Profiled,
+        [nameof(HugePagesTuned)] = HugePagesTuned,
+        [nameof(HugePagesEager)] = HugePagesEager,
     };
 }

@@ -135,9 +135,10 @@ public static class Runner
 
     /// <summary>Runs the memory run for one peer in a fresh process of this same program, so that
     /// the RSS it reads belongs to that peer alone.</summary>
-    private static MemoryOutcome RunMemoryChild(PeerDescriptor peer, long bytes)
+    internal static MemoryOutcome RunMemoryChild(PeerDescriptor peer, long bytes)
     {
         ProcessStartInfo start = Tunables.Self(["memory-child", "--peer", peer.Id, "--bytes", bytes.ToString(CultureInfo.InvariantCulture)]);
+        HugePageReport.SetMallocConf(start, peer.Id);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         using Process child = Process.Start(start) ?? throw new InvalidOperationException("Could not start the memory child.");

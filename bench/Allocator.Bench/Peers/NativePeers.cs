@@ -140,6 +140,29 @@ internal static unsafe class NativePeers
             new JemallocPeer<TFree>(f[0], f[3], f[1]), Purge));
     }
 
+    /// <summary>
+    /// jemalloc with its hugepage allocator on. jemalloc reads MALLOC_CONF once, when it starts, so
+    /// this peer exists only in a child process started with MALLOC_CONF=hpa:true (the hugepages
+    /// command starts it so); opt.hpa is read back to prove the setting took.
+    /// </summary>
+    public static PeerProbe JemallocHpa()
+    {
+        if (Environment.GetEnvironmentVariable("MALLOC_CONF")?.Contains("hpa:true", StringComparison.Ordinal) != true)
+            return PeerProbe.Skip("runs only in a child process started with MALLOC_CONF=hpa:true (the hugepages command)");
+        PeerProbe probe = Jemalloc<UnsizedFree>();
+        if (probe.Entry is null) return probe;
+        NativeLibraries.TryLoad("libjemalloc.so.2", out nint h, out _);
+        Span<nint> f = stackalloc nint[1];
+        NativeLibraries.TryGetExports(h, "libjemalloc.so.2", ["mallctl"], f, out _);
+        var mallctl = (delegate* unmanaged<byte*, void*, nuint*, void*, nuint, int>)f[0];
+        bool on = false;
+        nuint length = 1;
+        int rc;
+        fixed (byte* name = "opt.hpa\0"u8)
+            rc = mallctl(name, &on, &length, null, 0);
+        return rc == 0 && on ? probe : PeerProbe.Skip($"MALLOC_CONF=hpa:true did not turn jemalloc's hugepage allocator on (mallctl rc {rc}, opt.hpa {on})");
+    }
+
     public static PeerProbe Mimalloc<TFree>() where TFree : struct, IFreeMode
     {
         const string lib = "libmimalloc.so.2";

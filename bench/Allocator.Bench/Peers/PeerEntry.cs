@@ -35,6 +35,8 @@ public abstract class PeerEntry(string name, PeerKind kind, bool passesSize, str
 
     public abstract MemoryRunResult RunMemory(MemoryPlan plan);
 
+    public abstract HugePageRunResult RunHugePages(long bytes, int reads, int waitMs);
+
     /// <summary>Runs one ported mimalloc-bench workload once; its wall time in seconds.</summary>
     public abstract double RunSuite(string workload, Suite.SuiteScale scale);
 }
@@ -51,6 +53,8 @@ public sealed class PeerEntry<TPeer, TBlock>(string name, PeerKind kind, bool pa
     public override ITimedRun CreateCrossThread(CrossThreadPlan plan) => new CrossThreadRun<TPeer, TBlock>(peer, plan);
 
     public override MemoryRunResult RunMemory(MemoryPlan plan) => MemoryRun.Run<TPeer, TBlock>(peer, Purge, plan);
+
+    public override HugePageRunResult RunHugePages(long bytes, int reads, int waitMs) => HugePageRun.Run<TPeer, TBlock>(peer, bytes, reads, waitMs);
 
     public override double RunSuite(string workload, Suite.SuiteScale scale) => Suite.SuiteCatalog.Run<TPeer, TBlock>(workload, peer, scale);
 }

@@ -36,6 +36,7 @@ public static class PeerRegistry
         new("arena-generated-prof", "[Arena] Free, profiled", ArenaPeers.GeneratedProfiled<UnsizedFree>),
         new("jemalloc", "jemalloc free", NativePeers.Jemalloc<UnsizedFree>),
         new("jemalloc-sized", "jemalloc sdallocx", NativePeers.Jemalloc<SizedFree>),
+        new("jemalloc-hpa", "jemalloc hpa:true", NativePeers.JemallocHpa),
         new("mimalloc", "mimalloc mi_free", NativePeers.Mimalloc<UnsizedFree>),
         new("mimalloc-sized", "mimalloc mi_free_size", NativePeers.Mimalloc<SizedFree>),
         new("tcmalloc", "tcmalloc tc_free", NativePeers.Tcmalloc<UnsizedFree>),

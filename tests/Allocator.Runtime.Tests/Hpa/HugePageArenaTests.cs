@@ -219,10 +219,34 @@ public sealed unsafe class HugePageArenaTests
     }
 
     [Fact]
-    public void The_hugify_delay_must_not_be_negative()
+    public void Bad_hugepage_settings_are_refused_naming_the_setting()
     {
-        var options = new ArenaOptions { HugePages = HugePageMode.Lazy, HugifyDelayMs = -1 };
-        Assert.Equal("HugifyDelayMs", Assert.Throws<ArgumentOutOfRangeException>(options.Validate).ParamName);
+        var lazy = new ArenaOptions { HugePages = HugePageMode.Lazy };
+        Assert.Equal("HugifyDelayMs", Assert.Throws<ArgumentOutOfRangeException>((lazy with { HugifyDelayMs = -1 }).Validate).ParamName);
         Assert.Equal("HugePages", Assert.Throws<ArgumentOutOfRangeException>(new ArenaOptions { HugePages = (HugePageMode)7 }.Validate).ParamName);
+        Assert.Equal("HugificationThreshold", Assert.Throws<ArgumentOutOfRangeException>((lazy with { HugificationThreshold = 0 }).Validate).ParamName);
+        Assert.Equal("HugificationThreshold", Assert.Throws<ArgumentOutOfRangeException>((lazy with { HugificationThreshold = double.NaN }).Validate).ParamName);
+        Assert.Equal("HugePageDirtyMult", Assert.Throws<ArgumentOutOfRangeException>((lazy with { HugePageDirtyMult = -0.5 }).Validate).ParamName);
+        Assert.Equal("HugePageMinPurgeIntervalMs", Assert.Throws<ArgumentOutOfRangeException>((lazy with { HugePageMinPurgeIntervalMs = -1 }).Validate).ParamName);
+        (lazy with { HugePageDirtyMult = -1, HugificationThreshold = 1, HugifyDelayMs = 0, HugePageMinPurgeIntervalMs = 0 }).Validate();
+    }
+
+    [Fact]
+    public void The_hugepage_knobs_reach_the_shard()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var arena = new Arena<RuntimeArenaPolicy>(new ArenaOptions
+        {
+            HugePages = HugePageMode.Lazy, HugifyDelayMs = 1_234, HugificationThreshold = 0.5, HugePageDirtyMult = -1, HugePageMinPurgeIntervalMs = 77,
+        });
+        HpaShardOptions o = arena.PageAllocator.HugePageShard!.Options;
+        Assert.False(o.Eager);
+        Assert.Equal(1_234, o.HugifyDelayMs);
+        Assert.Equal(HugePage.Size / 2, o.HugificationThreshold);
+        Assert.Equal(-1, o.DirtyMult);
+        Assert.Equal(77, o.MinPurgeIntervalMs);
+
+        using var defaults = new Arena<RuntimeArenaPolicy>(new ArenaOptions { HugePages = HugePageMode.Eager });
+        Assert.Equal(new HpaShardOptions { Eager = true }, defaults.PageAllocator.HugePageShard!.Options with { DeferralAllowed = false });
     }
 }
