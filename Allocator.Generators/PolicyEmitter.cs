@@ -155,6 +155,9 @@ internal static class PolicyEmitter
         w.Line("/// <summary>A snapshot of the arena's statistics.</summary>");
         w.Line("public global::Allocator.ArenaStats GetStats() => _core.GetStats();");
         w.Line();
+        w.Line("/// <summary>The live sampled allocation sites and their estimates; empty when the arena does not profile.</summary>");
+        w.Line("public global::Allocator.Profiling.HeapProfile GetHeapProfile() => _core.GetHeapProfile();");
+        w.Line();
         w.Line("/// <summary>Walks all metadata and throws on the first broken invariant.</summary>");
         w.Line("public void Validate() => _core.Validate();");
         w.Line();

@@ -136,7 +136,7 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void FreeSized(void* pointer, nuint size)
     {
-        if (size <= _freeFastMax && pointer != null)
+        if (size <= _freeFastMax && MayPushSized(pointer))
         {
             if (ThreadCaches.LastKey != _key)
             {
@@ -152,6 +152,12 @@ public sealed unsafe partial class Arena<TPolicy>
         if (DebugChecks) CheckSizeClass(pointer, size);
         Free(pointer);
     }
+
+    // Whether FreeSized may push the block without looking it up: not null, and when profiling not
+    // on a page boundary (where a sampled block would be; a slab region there takes the lookup).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool MayPushSized(void* pointer) =>
+        TPolicy.IsRuntimeConfigured || Profiled ? ((nuint)pointer & _freeSizedMask) != 0 : pointer != null;
 
     /// <inheritdoc/>
     public override void FreeSized(void* pointer, nuint size, nuint alignment)

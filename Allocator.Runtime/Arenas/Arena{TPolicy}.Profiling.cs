@@ -58,7 +58,7 @@ public sealed unsafe partial class Arena<TPolicy>
             e = LookupUnchecked(p);
         }
 
-        _profiler.Record(e, StackCapture.Capture(), ClassSize(index), weight, promoted: index < _binCount);
+        _profiler.Record(e, ClassSize(index), weight, promoted: index < _binCount);
         return e->Address;
     }
 
@@ -67,7 +67,7 @@ public sealed unsafe partial class Arena<TPolicy>
     private void* SampleAligned(void* p, nuint usable, int index)
     {
         if (ProfileSampler.Decide(usable, _profileInterval, out double weight) && _profiler != null)
-            _profiler.Record(LookupUnchecked(p), StackCapture.Capture(), ClassSize(index), weight, promoted: false);
+            _profiler.Record(LookupUnchecked(p), ClassSize(index), weight, promoted: false);
         return p;
     }
 

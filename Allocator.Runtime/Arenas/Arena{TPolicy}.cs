@@ -66,6 +66,11 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     // largest FreeSized pushes there (0 also with debug checks, which must see every free), and the
     // lookup table's rounding for a runtime policy.
     private readonly nuint _allocFastMax, _freeFastMax, _lookupRound;
+
+    // FreeSized's inlined push requires (pointer & mask) != 0: all bits when not profiling (the
+    // pointer is not null), the page's low bits when profiling (a sampled small block is promoted to
+    // a page of its own, so a block off a page boundary was not sampled and needs no lookup).
+    private readonly nuint _freeSizedMask;
     private readonly int _lookupShift;
 
     // The largest cached class (0 without a thread cache): PopAboveLookup tries the cache up to it.
@@ -138,7 +143,8 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         for (int i = 0; i < _cachedClasses && ClassSize(i) <= _lookupMax; i++) fastMax = ClassSize(i);
         _allocFastMax = UseThreadCache ? (nuint)fastMax : 0;
         // A sampled block's size class is not its extent's: with profiling, every free looks its block up.
-        _freeFastMax = DebugChecks || Profiled ? 0 : _allocFastMax;
+        _freeFastMax = DebugChecks ? 0 : _allocFastMax;
+        _freeSizedMask = Profiled ? _page - 1 : nuint.MaxValue;
         _freeCaches = UseThreadCache && !DebugChecks;
         _cachedMax = UseThreadCache && _cachedClasses > 0 ? (nuint)_classes.IndexToSize(_cachedClasses - 1) : 0;
         _lookupShift = options.LgTinyMin;

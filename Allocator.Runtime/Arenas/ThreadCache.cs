@@ -102,6 +102,18 @@ internal static unsafe class ThreadCaches
     [ThreadStatic] private static ulong t_lastKey;
     [ThreadStatic] private static nint t_last;
 
+    // The heap profiler's byte countdown (ProfileSampler owns its meaning). It lives beside the
+    // last-used cache so that a profiled arena's allocation fast path reaches the countdown and the
+    // cache through one thread-local access, not two.
+    [ThreadStatic] private static long t_bytesUntilSample;
+
+    /// <summary>The calling thread's bytes left before its next heap-profile sample.</summary>
+    public static ref long BytesUntilSample
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ref t_bytesUntilSample;
+    }
+
     /// <summary>The key <see cref="Last"/> is valid for; 0 when this thread has used no cache yet.</summary>
     public static ulong LastKey
     {

@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Allocator.Metadata;
 using Allocator.Threading;
 
@@ -27,19 +29,45 @@ internal sealed unsafe class HeapProfiler
 
     /// <summary>
     /// Records a sample on <paramref name="e"/>, the extent backing a block of <paramref name="usable"/>
-    /// bytes allocated from <paramref name="stack"/>; a promoted block is also listed for reset.
+    /// bytes allocated by the calling thread's stack; a promoted block is also listed for reset. A
+    /// stack seen before costs a frame walk and a hash lookup; a new one a managed stack trace,
+    /// taken outside the lock.
     /// </summary>
-    public void Record(Edata* e, string[] stack, ulong usable, double weight, bool promoted)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    public void Record(Edata* e, ulong usable, double weight, bool promoted)
     {
-        long w = SiteTable.ToFixed(weight);
+        Span<nuint> frames = stackalloc nuint[FrameWalker.MaxFrames];
+        frames = frames[..FrameWalker.Walk(frames)];
+        ulong hash = SiteTable.Hash(frames);
+        if (!frames.IsEmpty)
+        {
+            using (_lock.EnterScope())
+            {
+                int known = _sites.Find(hash, frames);
+                if (known >= 0)
+                {
+                    RecordLocked(e, known, usable, weight, promoted);
+                    return;
+                }
+            }
+        }
+
+        StackTrace trace = StackCapture.Trace();
+        string[]? names = frames.IsEmpty ? StackCapture.Names(trace) : null;
         using (_lock.EnterScope())
         {
-            int site = _sites.Intern(stack);
-            e->Profile = new ProfileRecord { Site = site, UsableSize = usable, Weight = weight };
-            e->IsProfiled = true;
-            _sites.Add(site, usable, w);
-            if (promoted) _promoted.Append(e);
+            int site = names != null ? _sites.Intern(names) : _sites.Intern(hash, frames, trace);
+            RecordLocked(e, site, usable, weight, promoted);
         }
+    }
+
+    private void RecordLocked(Edata* e, int site, ulong usable, double weight, bool promoted)
+    {
+        e->Profile = new ProfileRecord { Site = site, UsableSize = usable, Weight = weight };
+        e->IsProfiled = true;
+        _sites.Add(site, usable, SiteTable.ToFixed(weight));
+        if (promoted) _promoted.Append(e);
     }
 
     /// <summary>Removes the sample of a block being freed (from any thread) and clears its mark.</summary>
@@ -74,22 +102,53 @@ internal sealed unsafe class HeapProfiler
         }
     }
 
-    /// <summary>The sites and their estimates now, most live bytes first.</summary>
+    /// <summary>The sites and their estimates now, most live bytes first; sites with the same names are one.</summary>
     public HeapProfile Snapshot(uint arenaIndex)
     {
-        var sites = new List<HeapProfileSite>();
+        // The sums are copied under the lock; names are read from the traces outside it (two
+        // snapshots at once may both read a site's names, and store equal arrays).
+        var copies = new List<(SiteTable.Site Site, Totals Sums)>();
         using (_lock.EnterScope())
         {
             for (int i = 0; i < _sites.Count; i++)
             {
                 SiteTable.Site s = _sites[i];
-                sites.Add(new HeapProfileSite(Frames(s.Stack), FromFixed(s.LiveBytes), FromFixed(s.LiveCount),
-                    FromFixed(s.AllocatedBytes), FromFixed(s.AllocatedCount), s.LiveSamples));
+                copies.Add((s, new Totals
+                {
+                    LiveBytes = s.LiveBytes, LiveCount = s.LiveCount, AllocatedBytes = s.AllocatedBytes,
+                    AllocatedCount = s.AllocatedCount, LiveSamples = s.LiveSamples,
+                }));
             }
+        }
+
+        var merged = new Dictionary<string[], Totals>(SiteTable.NamesComparer.Instance);
+        foreach ((SiteTable.Site site, Totals sums) in copies)
+        {
+            string[] names = site.ResolveNames();
+            merged.TryGetValue(names, out Totals t);
+            t.LiveBytes += sums.LiveBytes;
+            t.LiveCount += sums.LiveCount;
+            t.AllocatedBytes += sums.AllocatedBytes;
+            t.AllocatedCount += sums.AllocatedCount;
+            t.LiveSamples += sums.LiveSamples;
+            merged[names] = t;
+        }
+
+        var sites = new List<HeapProfileSite>(merged.Count);
+        foreach ((string[] names, Totals t) in merged)
+        {
+            sites.Add(new HeapProfileSite(Frames(names), FromFixed(t.LiveBytes), FromFixed(t.LiveCount),
+                FromFixed(t.AllocatedBytes), FromFixed(t.AllocatedCount), t.LiveSamples));
         }
 
         sites.Sort((a, b) => b.LiveBytes.CompareTo(a.LiveBytes));
         return new HeapProfile(arenaIndex, Interval, sites, DateTimeOffset.UtcNow);
+    }
+
+    private struct Totals
+    {
+        public Int128 LiveBytes, LiveCount, AllocatedBytes, AllocatedCount;
+        public long LiveSamples;
     }
 
     private static long FromFixed(Int128 value) => (long)((value + (1 << (SiteTable.FixedShift - 1))) >> SiteTable.FixedShift);

@@ -10,17 +10,14 @@ namespace Allocator.Profiling;
 /// 1 - exp(-s / interval) whatever came before it.
 /// </summary>
 /// <remarks>
-/// One countdown per thread, shared by every profiled arena on it: the fast path then needs one
+/// One countdown per thread (<see cref="ThreadCaches.BytesUntilSample"/>; 0 on a thread that has not
+/// sampled yet, so its first allocation takes the slow path and draws), shared by every profiled arena on it: the fast path then needs one
 /// thread-local subtraction and a branch. Arenas with different intervals may share a countdown; each
 /// sample is weighted by the interval the countdown was drawn with, which is the probability the
 /// block really had, so the estimates stay unbiased.
 /// </remarks>
 internal static class ProfileSampler
 {
-    // Bytes left before the next sample; 0 on a thread that has not sampled yet, so its first
-    // allocation takes the slow path and draws.
-    [ThreadStatic] private static long t_bytesUntilSample;
-
     // The interval the countdown was drawn with; 0 before the first draw.
     [ThreadStatic] private static long t_interval;
 
@@ -29,7 +26,7 @@ internal static class ProfileSampler
 
     /// <summary>Counts <paramref name="size"/> bytes; true when the countdown ran out (call <see cref="Decide"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Consume(nuint size) => (t_bytesUntilSample -= (long)size) < 0;
+    public static bool Consume(nuint size) => (ThreadCaches.BytesUntilSample -= (long)size) < 0;
 
     /// <summary>
     /// After <see cref="Consume"/> returned true: whether the block of <paramref name="size"/> bytes
@@ -51,7 +48,7 @@ internal static class ProfileSampler
             // The thread's first draw: the block is a sample only if the fresh countdown ends inside it.
             t_interval = interval;
             long first = Draw(interval) - (long)size;
-            t_bytesUntilSample = first;
+            ThreadCaches.BytesUntilSample = first;
             if (first >= 0)
             {
                 weight = 0;
@@ -63,7 +60,7 @@ internal static class ProfileSampler
 
         weight = Weight(size == 0 ? 1 : size, drawnWith);
         t_interval = interval;
-        t_bytesUntilSample = Draw(interval);
+        ThreadCaches.BytesUntilSample = Draw(interval);
         return true;
     }
 
@@ -96,7 +93,7 @@ internal static class ProfileSampler
     /// <summary>Restarts the calling thread's countdown and seeds its generator (tests replay a run with a seed).</summary>
     internal static void ResetThread(ulong seed)
     {
-        t_bytesUntilSample = 0;
+        ThreadCaches.BytesUntilSample = 0;
         t_interval = 0;
         t_random = seed == 0 ? 1 : seed;
     }

@@ -100,6 +100,47 @@ public sealed class GeneratedArenaTests
     }
 
     [Fact]
+    public void The_facade_gives_the_heap_profile_of_its_arena()
+    {
+        // Blocks of 2 MiB at a mean interval of 2^19 bytes: each is sampled with probability
+        // 1 - e^-4 (98 %), so some of eight are, and the profile names the workload's method.
+        var workload = """
+            internal static unsafe class Workload
+            {
+                public static long[] Run()
+                {
+                    var arena = new global::Demo.ProfiledArena();
+                    try
+                    {
+                        var blocks = new void*[8];
+                        for (int i = 0; i < blocks.Length; i++) blocks[i] = arena.Allocate(2 << 20);
+                        global::Allocator.Profiling.HeapProfile profile = arena.GetHeapProfile();
+                        long named = 0;
+                        foreach (var site in profile.Sites)
+                            if (global::System.Linq.Enumerable.Contains(site.Frames, "Workload.Run")) named += site.LiveSamples;
+                        foreach (void* p in blocks) arena.Free(p);
+                        return new[] { profile.SampleInterval, named, arena.GetHeapProfile().LiveBytes };
+                    }
+                    finally
+                    {
+                        arena.Dispose();
+                    }
+                }
+            }
+            """;
+        var (_, output) = GeneratorHarness.Run(ValidDeclarations.Profiled, workload);
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        Assert.True(emitted.Success, TestCompilation.Describe(emitted.Diagnostics));
+
+        var values = (long[])Assembly.Load(image.ToArray()).GetType("Workload", throwOnError: true)!
+            .GetMethod("Run")!.Invoke(null, null)!;
+        Assert.Equal(1 << 19, values[0]);
+        Assert.True(values[1] > 0, "no sample at the workload's method");
+        Assert.Equal(0, values[2]);
+    }
+
+    [Fact]
     public void Two_generated_policies_in_one_process()
     {
         Allocate_free_reset_stats_and_destroy_through_the_generated_policy(nameof(ValidDeclarations.Defaults), "Demo.RequestArena");

@@ -99,6 +99,48 @@ public sealed unsafe class HeapProfileTests
     }
 
     [Fact]
+    public void FreeSizedForgetsSampledSmallBlocksWithoutCachingThem()
+    {
+        // FreeSized pushes a block into the thread's cache without a lookup unless it sits on a page
+        // boundary; every sampled small block does (promoted to a page), so each must reach the lookup.
+        // The handle makes this thread's cache exist (sampled allocations alone never create it).
+        using var arena = new Arena<RuntimeArenaPolicy>(new ArenaOptions { ProfileSampleBytes = 1, BackgroundPurge = false });
+        Arena<RuntimeArenaPolicy>.ThreadHandle handle = arena.GetThreadHandle();
+        List<nint> blocks = PathA(arena, 200, 64);
+        Assert.Equal(200 * 64, arena.GetHeapProfile().LiveBytes);
+        for (int i = 0; i < 100; i++) arena.FreeSized((void*)blocks[i], 64);
+        for (int i = 100; i < 200; i++) handle.FreeSized((void*)blocks[i], 64);
+        Assert.Equal(0, arena.GetHeapProfile().LiveBytes);
+        arena.Validate();
+
+        // Nothing of the freed pages came back as a cached region: a fresh block is sampled again.
+        void* again = arena.Allocate(64);
+        Assert.Equal(64, arena.GetHeapProfile().LiveBytes);
+        arena.FreeSized(again, 64);
+        Assert.Equal(0, arena.GetHeapProfile().LiveBytes);
+        arena.Validate();
+    }
+
+    [Fact]
+    public void UnsampledBlocksOfAProfiledArenaAreFreedSizedIntoTheCache()
+    {
+        // An interval no test reaches: nothing is sampled, and sized frees of blocks off a page
+        // boundary take the inlined push, so the next allocation of the class returns the same block.
+        // The thread's countdown restarts, so that a draw of another test's interval cannot sample here.
+        ProfileSampler.ResetThread(7);
+        using Arena arena = Arena.Create(new ArenaOptions { ProfileSampleBytes = 1L << 40, BackgroundPurge = false });
+        void* first = arena.Allocate(64);
+        void* second = arena.Allocate(64);
+        void* block = ((nuint)first & (nuint)(Environment.SystemPageSize - 1)) != 0 ? first : second;
+        arena.FreeSized(block, 64);
+        Assert.Equal((nint)block, (nint)arena.Allocate(64));
+        Assert.Equal(0, arena.GetHeapProfile().LiveBytes);
+        arena.Free(first);
+        arena.Free(second);
+        arena.Validate();
+    }
+
+    [Fact]
     public void ThreadHandleAllocationsAreSampled()
     {
         var arena = new Arena<RuntimeArenaPolicy>(new ArenaOptions { ProfileSampleBytes = 1, BackgroundPurge = false });
