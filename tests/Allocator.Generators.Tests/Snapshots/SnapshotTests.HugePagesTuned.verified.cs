@@ -256,6 +256,9 @@ namespace Demo
         /// <summary>A snapshot of the arena's statistics.</summary>
         public global::Allocator.ArenaStats GetStats() => _core.GetStats();
 
+        /// <summary>The live sampled allocation sites and their estimates; empty when the arena does not profile.</summary>
+        public global::Allocator.Profiling.HeapProfile GetHeapProfile() => _core.GetHeapProfile();
+
         /// <summary>Walks all metadata and throws on the first broken invariant.</summary>
         public void Validate() => _core.Validate();
 
