@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Threading;
 using Allocator.Extents;
 using Allocator.Guards;
 using Allocator.Metadata;
@@ -13,15 +14,55 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override ArenaStats GetStats()
     {
-        var bins = new BinStats[_binCount];
-        for (int i = 0; i < _binCount; i++) bins[i] = _bins[i].GetStats();
-        return new ArenaStats(_index, _pa.GetStats(), bins, _large.GetStats(i => (long)ClassSize(i)));
+        Pin();
+        try
+        {
+            var bins = new BinStats[_binCount];
+            for (int i = 0; i < _binCount; i++) bins[i] = _bins[i].GetStats();
+            return new ArenaStats(_index, _pa.GetStats(), bins, _large.GetStats(i => (long)ClassSize(i)));
+        }
+        finally
+        {
+            Unpin();
+        }
+    }
+
+    // A reader from another thread (a metrics listener walking every live arena) may meet Dispose:
+    // readers pin the arena, and Dispose waits for the pins to go before it frees what they read.
+    private void Pin()
+    {
+        Interlocked.Increment(ref _pins);
+        if (!_disposed) return;
+        Interlocked.Decrement(ref _pins);
+        ThrowIfDisposed();
+    }
+
+    private void Unpin() => Interlocked.Decrement(ref _pins);
+
+    private void WaitForReaders()
+    {
+        // Dispose stored _disposed before this load: a reader that pins later sees it and backs out.
+        Interlocked.MemoryBarrier();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _pins) != 0) spin.SpinOnce();
     }
 
     /// <inheritdoc/>
     public override void Validate()
     {
-        ThrowIfDisposed();
+        Pin();
+        try
+        {
+            ValidatePinned();
+        }
+        finally
+        {
+            Unpin();
+        }
+    }
+
+    private void ValidatePinned()
+    {
         // The finalizer of a dead thread flushes its cache under this lock: hold it, so such a flush
         // cannot change the arena between collecting its extents and checking them.
         using var quiet = ThreadCaches.ListLock.EnterScope();
@@ -70,7 +111,19 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override List<AddressSpaceRegion> GetAddressSpace()
     {
-        ThrowIfDisposed();
+        Pin();
+        try
+        {
+            return AddressSpacePinned();
+        }
+        finally
+        {
+            Unpin();
+        }
+    }
+
+    private List<AddressSpaceRegion> AddressSpacePinned()
+    {
         using var quiet = ThreadCaches.ListLock.EnterScope();
         var extents = new List<nint>();
         foreach (Bin bin in _bins) bin.CollectSlabs(extents);

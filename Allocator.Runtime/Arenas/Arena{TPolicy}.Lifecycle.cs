@@ -60,6 +60,7 @@ public sealed unsafe partial class Arena<TPolicy>
             Unregister(this);
         }
 
+        WaitForReaders();
         ReportLeaks();
         ReleaseEverything();
         _pa.Dispose();

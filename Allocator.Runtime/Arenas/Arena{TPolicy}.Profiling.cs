@@ -29,8 +29,15 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override HeapProfile GetHeapProfile()
     {
-        ThrowIfDisposed();
-        return _profiler?.Snapshot(_index) ?? new HeapProfile(_index, 0, Array.Empty<HeapProfileSite>(), DateTimeOffset.UtcNow);
+        Pin();
+        try
+        {
+            return _profiler?.Snapshot(_index) ?? new HeapProfile(_index, 0, Array.Empty<HeapProfileSite>(), DateTimeOffset.UtcNow);
+        }
+        finally
+        {
+            Unpin();
+        }
     }
 
     // The countdown ran out: draw the next one, and if this block is a sample allocate it so that its

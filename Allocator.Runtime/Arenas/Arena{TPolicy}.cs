@@ -60,6 +60,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     private long _uncachedTicks;
     private ulong _key;
     private volatile bool _disposed;
+    private int _pins;
 
     // The fast paths' own settings, derived once from the others so that the inlined paths test each
     // with one compare: the largest size Allocate pops from the thread cache (0 without one), the
