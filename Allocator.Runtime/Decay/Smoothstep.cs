@@ -15,7 +15,7 @@ namespace Allocator.Decay;
 /// <see cref="FractionBits"/> fraction bits, rounded down: floor(2^24 * y). The constants were
 /// computed once with exact rational arithmetic (y truncated to 15 decimal digits, as jemalloc's
 /// generator does with <c>dc</c>; for x with three decimals that truncation is exact) and are
-/// baked in as data, so the curve costs nothing at start-up and cannot drift with floating point.
+/// baked in as constants, so the curve cannot drift with floating point.
 /// A test recomputes them with <see cref="System.Numerics.BigInteger"/>.
 /// </para>
 /// <para>
@@ -36,8 +36,12 @@ internal static class Smoothstep
     public const ulong One = 1UL << FractionBits;
 
     /// <summary>The curve: <c>Table[i]</c> = floor(2^24 * y((i + 1) / 200)).</summary>
-    /// <remarks>The data lives in the assembly image (no allocation, no static constructor).</remarks>
-    public static ReadOnlySpan<ulong> Table =>
+    public static ReadOnlySpan<ulong> Table => s_table;
+
+    // An array made once, not a span over the image's data: unoptimized code (Debug builds, a
+    // method's first tier) reads such a span through a helper that allocates on every access, and
+    // the decay passes that read the curve must allocate nothing.
+    private static readonly ulong[] s_table =
     [
         20, 165, 553, 1302, 2524, 4328, 6820, 10103,  // 0..7
         14274, 19430, 25660, 33055, 41698, 51672, 63055, 75921,  // 8..15
@@ -69,5 +73,5 @@ internal static class Smoothstep
     /// <summary>Returns <c>Table[index]</c> without a bounds check; the caller guarantees 0 &lt;= index &lt; 200.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong At(int index) =>
-        Unsafe.Add(ref MemoryMarshal.GetReference(Table), index);
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_table), index);
 }

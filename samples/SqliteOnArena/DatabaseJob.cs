@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Threading;
 using SQLitePCL;
 
 namespace SqliteOnArena;
@@ -14,13 +15,17 @@ public sealed record JobResult(ulong Checksum, string IntegrityCheck, long RowsL
 
 /// <summary>
 /// A database job of the kind an application runs: inserts in transactions, two indexes, grouped,
-/// ranged and point queries, updates, deletes and VACUUM, on a file in the temp directory. Every
+/// ranged and point queries, updates, deletes, a phase of <see cref="Threads"/> threads reading the
+/// file through their own connections at once, and VACUUM, on a file in the temp directory. Every
 /// value comes from a fixed seed, so any allocator underneath must give the same checksum.
 /// </summary>
 public static class DatabaseJob
 {
     private const int RowsPerTransaction = 5_000;
     private const int PointLookups = 5_000;
+
+    /// <summary>How many threads the concurrent phase runs, each with its own connection.</summary>
+    public const int Threads = 3;
 
     /// <summary>Runs the job over <paramref name="rows"/> rows in a fresh file that is deleted afterwards.</summary>
     public static JobResult Run(int rows)
@@ -72,6 +77,9 @@ public static class DatabaseJob
 
             Exec(db, "DELETE FROM items WHERE id % 3 = 0");
             Phase("delete");
+
+            Concurrent(path, rows, sum);
+            Phase("threads");
 
             Query(db, sum);
             Exec(db, "VACUUM");
@@ -153,6 +161,66 @@ public static class DatabaseJob
             sum.Add(raw.sqlite3_column_int64(stmt, 0));
             sum.Add(raw.sqlite3_column_double(stmt, 1));
         });
+    }
+
+    // Each thread reads through its own connection, sorts its share into a temporary table (its own
+    // page cache and temp file) and looks rows up; the sums are added in thread order afterwards,
+    // so the result does not depend on how the threads interleave.
+    private static void Concurrent(string path, int rows, Checksum sum)
+    {
+        var sums = new Checksum[Threads];
+        var failures = new Exception?[Threads];
+        var threads = new Thread[Threads];
+        for (int t = 0; t < Threads; t++)
+        {
+            int share = t;
+            sums[share] = new Checksum();
+            threads[share] = new Thread(() =>
+            {
+                try
+                {
+                    ReadShare(path, rows, share, sums[share]);
+                }
+                catch (Exception e)
+                {
+                    failures[share] = e;
+                }
+            });
+            threads[share].Start();
+        }
+
+        foreach (Thread thread in threads) thread.Join();
+        foreach (Exception? failure in failures)
+        {
+            if (failure is not null) throw new InvalidOperationException("a reader thread failed", failure);
+        }
+
+        foreach (Checksum part in sums) sum.Add((long)part.Value);
+    }
+
+    private static void ReadShare(string path, int rows, int share, Checksum sum)
+    {
+        Check(raw.sqlite3_open_v2(path, out sqlite3 db, raw.SQLITE_OPEN_READONLY, null), db, "open " + share);
+        using (db)
+        {
+            Exec(db, "PRAGMA cache_size = -4000");
+            Exec(db, $"CREATE TEMP TABLE share AS SELECT id, name, price, payload FROM items WHERE id % {Threads} = {share} ORDER BY name");
+            ForEachRow(db, "SELECT count(*), total(price), sum(length(payload)), min(name), max(name) FROM share", stmt =>
+            {
+                sum.Add(raw.sqlite3_column_int64(stmt, 0));
+                sum.Add(raw.sqlite3_column_double(stmt, 1));
+                sum.Add(raw.sqlite3_column_int64(stmt, 2));
+                sum.Add(raw.sqlite3_column_blob(stmt, 3));
+                sum.Add(raw.sqlite3_column_blob(stmt, 4));
+            });
+            ForEachRow(db, "SELECT category, count(*), total(price) FROM items WHERE id % 2 = 1 GROUP BY category ORDER BY category", stmt =>
+            {
+                sum.Add(raw.sqlite3_column_int64(stmt, 0));
+                sum.Add(raw.sqlite3_column_int64(stmt, 1));
+                sum.Add(raw.sqlite3_column_double(stmt, 2));
+            });
+            PointQueries(db, rows, sum);
+        }
     }
 
     private static void PointQueries(sqlite3 db, int rows, Checksum sum)

@@ -16,6 +16,10 @@ public sealed class SqliteOnArenaTests
     // Small enough for CI; still thousands of page-cache blocks, splits, merges and a VACUUM.
     private const string Rows = "10000";
 
+    // A fault in native code is not the runtime's to turn into an exception: the kernel's signal ends
+    // the process, which .NET reports as 128 + 11.
+    private const int SigSegvExitCode = 128 + 11;
+
     [Fact]
     public void The_job_on_the_arena_matches_glibc_and_the_arena_validates()
     {
@@ -33,6 +37,23 @@ public sealed class SqliteOnArenaTests
         Assert.Equal("ok", Field(arena, "validate"));
         // Every block SQLite took from the arena came back by sqlite3_shutdown.
         Assert.Equal("0 bytes", Field(arena, "allocated after sqlite3_shutdown and a purge"));
+    }
+
+    [Fact]
+    public void SQLites_overflow_past_a_guarded_block_dies_of_SIGSEGV_and_goes_unnoticed_without_guards()
+    {
+        // sqlite3_blob_read copies 16,640 bytes into a 16,384-byte block from sqlite3_malloc.
+        var guarded = RunSample("overflow", "arena-guarded");
+        var control = RunSample("overflow", "arena");
+
+        Assert.True(guarded.ExitCode == SigSegvExitCode, guarded.ToString());
+        Assert.Equal("Guard", Field(guarded, "past its end"));
+        Assert.DoesNotContain("overflow: not detected", guarded.Output, StringComparison.Ordinal);
+
+        // The same write without guards lands in the arena's own address space and nothing notices.
+        Assert.True(control.ExitCode == 0, control.ToString());
+        Assert.NotEqual("Guard", Field(control, "past its end"));
+        Assert.Contains("overflow: not detected", control.Output, StringComparison.Ordinal);
     }
 
     [Fact]

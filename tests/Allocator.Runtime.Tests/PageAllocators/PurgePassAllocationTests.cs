@@ -1,6 +1,7 @@
 using System;
 using Allocator.Metadata;
 using Allocator.Tests.Extents;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Allocator.Tests.PageAllocators;
 
@@ -26,6 +27,47 @@ public sealed unsafe class PurgePassAllocationTests
         Assert.Equal(Extents, shard.Context.Stats.DirtyPurgeCalls - callsBefore);
         Assert.Equal(0, allocated);
         shard.Validate();
+    }
+
+    [Fact]
+    public void TheBackgroundPassOverGradualDecayAllocatesNothingOnTheGcHeap()
+    {
+        // What the purger thread calls for each shard, on a fake clock so the epochs advance here.
+        var clock = new FakeTimeProvider();
+        using var shard = new Shard(dirtyDecayMs: 1_000, muzzyDecayMs: 1_000, time: clock);
+        FreeSeparated(shard, 4);
+        Pass(shard, clock);
+
+        const int Extents = 64;
+        FreeSeparated(shard, Extents);
+        ExtentStats stats = shard.Context.Stats;
+        long dirtyBefore = stats.DirtyPurgeCalls, muzzyBefore = stats.MuzzyPurgeCalls;
+        long allocated = Pass(shard, clock);
+
+        // Reach: the passes took every freed extent dirty -> muzzy -> retained along the decay curve.
+        Assert.Equal(Extents, stats.DirtyPurgeCalls - dirtyBefore);
+        Assert.Equal(Extents, stats.MuzzyPurgeCalls - muzzyBefore);
+        Assert.Equal(0, allocated);
+        shard.Validate();
+    }
+
+    // The purger's calls for one shard, at every tenth of the decay time until both caches are
+    // empty; returns what those calls (not the clock's advance) allocated on the GC heap.
+    private static long Pass(Shard shard, FakeTimeProvider clock)
+    {
+        long allocated = 0;
+        for (int step = 0; step < 40 && (shard.Context.Dirty.Npages != 0 || shard.Context.Muzzy.Npages != 0); step++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            shard.Pac.TimeUntilDeferredWork();
+            shard.Pac.DoDeferredWork();
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Assert.Equal(0u, (uint)shard.Context.Dirty.Npages);
+        Assert.Equal(0u, (uint)shard.Context.Muzzy.Npages);
+        return allocated;
     }
 
     // Frees n two-page extents with a held one-page extent after each, so they cannot coalesce.
