@@ -1,4 +1,5 @@
 using System;
+using Allocator.Extents;
 using Allocator.Metadata;
 using Allocator.Tests.Extents;
 using Microsoft.Extensions.Time.Testing;
