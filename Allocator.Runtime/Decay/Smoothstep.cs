@@ -6,8 +6,8 @@ using System.Runtime.InteropServices;
 namespace Allocator.Decay;
 
 /// <summary>
-/// The decay curve: how much of the pages dirtied k epochs ago may still be kept (jemalloc's
-/// <c>smoothstep.h</c>, "smoother" variant, y = 6x^5 - 15x^4 + 10x^3).
+/// The decay curve: how much of the pages dirtied k epochs ago may still be kept (the
+/// "smoother" step, y = 6x^5 - 15x^4 + 10x^3: flat at both ends, so purging starts and ends gently).
 /// </summary>
 /// <remarks>
 /// <para>

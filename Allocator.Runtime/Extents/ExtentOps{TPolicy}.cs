@@ -8,7 +8,7 @@ using Allocator.Metadata;
 namespace Allocator.Extents;
 
 /// <summary>
-/// The extent operations (jemalloc's extent.c): recycle from an ecache, split, merge and coalesce
+/// The extent operations: recycle from an ecache, split, merge and coalesce
 /// through neighbor acquisition, record into an ecache, grow retained address space, allocate
 /// fresh mappings as a last resort, and return extents to the hooks.
 /// </summary>

@@ -10,7 +10,7 @@ using Allocator.Os;
 namespace Allocator.Guards;
 
 /// <summary>
-/// Guard pages around extents (jemalloc's san.c): a PROT_NONE page before and/or after the usable
+/// Guard pages around extents: a PROT_NONE page before and/or after the usable
 /// range, so that running off either end of an allocation faults at once.
 /// </summary>
 /// <remarks>

@@ -10,8 +10,7 @@ using Allocator.Threading;
 namespace Allocator.Guards;
 
 /// <summary>
-/// Guarded extents cut one after another from a region of fresh address space (jemalloc's
-/// san_bump.c): each gets one guard page on its right, and its left is covered by the previous
+/// Guarded extents cut one after another from a region of fresh address space: each gets one guard page on its right, and its left is covered by the previous
 /// one's guard (or by the start of the region), so a guarded slab costs one guard page, not two.
 /// </summary>
 /// <remarks>

@@ -32,7 +32,7 @@ public sealed unsafe class DefaultExtentHooks : IExtentHooks
     /// <inheritdoc/>
     public void* Alloc(void* newAddress, nuint size, nuint alignment, ref bool zero, ref bool commit, uint arenaIndex)
     {
-        // Overcommitting systems back a mapping lazily anyway, so map it committed (pages.c does the same).
+        // Overcommitting systems back a mapping lazily anyway, so map it committed.
         bool mapCommitted = commit || Pages.CommitsLazily;
         void* p = Pages.Map(newAddress, size, alignment, mapCommitted);
         if (p == null) return null;

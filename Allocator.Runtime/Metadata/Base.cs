@@ -8,7 +8,7 @@ using Allocator.Threading;
 namespace Allocator.Metadata;
 
 /// <summary>
-/// The metadata allocator (jemalloc's base.c): native blocks obtained through the hooks, handed
+/// The metadata allocator: native blocks obtained through the hooks, handed
 /// out by bumping a cursor, never freed one by one. Everything goes back to the hooks at once
 /// when the owner is destroyed.
 /// </summary>

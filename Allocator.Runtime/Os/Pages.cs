@@ -6,7 +6,7 @@ using System.Threading;
 namespace Allocator.Os;
 
 /// <summary>
-/// Pages from the OS: map, unmap, commit, decommit, purge, protect (jemalloc's pages.c).
+/// Pages from the OS: map, unmap, commit, decommit, purge, protect.
 /// Every call is counted in <see cref="Counters"/>. Failures return false or null, never throw:
 /// the extent layer decides what a failure means.
 /// </summary>
@@ -76,7 +76,7 @@ public static unsafe class Pages
         void* p = MapRaw(null, size, protection);
         if (p == null || alignment <= PageSize || ((nuint)p & (alignment - 1)) == 0) return p;
 
-        // Misaligned: map with slack and trim both ends, as pages.c does.
+        // Misaligned: map with slack and trim both ends: no call maps at a chosen alignment.
         UnmapRaw(p, size);
         nuint padded = size + alignment - PageSize;
         if (padded < size) return null;

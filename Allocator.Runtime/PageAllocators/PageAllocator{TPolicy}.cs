@@ -22,8 +22,7 @@ namespace Allocator.PageAllocators;
 /// </summary>
 /// <remarks>
 /// With <see cref="PageAllocatorOptions.HugePages"/> on, the hugepage allocator (behind its small
-/// extent cache) sits beside <see cref="Classic"/> and is chosen per request here, as jemalloc's pa.c
-/// chooses: unguarded, unzeroed requests of at most a page of alignment and 64 KiB. Each extent
+/// extent cache) sits beside <see cref="Classic"/> and is chosen per request here: unguarded, unzeroed requests of at most a page of alignment and 64 KiB. Each extent
 /// records its backend (<see cref="Edata.IsHugePageAllocated"/>) and goes back to it when freed.
 /// </remarks>
 /// <typeparam name="TPolicy">

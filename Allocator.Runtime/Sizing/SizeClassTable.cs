@@ -1,7 +1,7 @@
 namespace Allocator.Sizing;
 
 /// <summary>
-/// Generates the size-class table the way jemalloc 5.3's <c>sc.c</c> does for 64-bit pointers:
+/// Generates the size-class table as jemalloc 5.3 lays it out for 64-bit pointers:
 /// tiny classes below the quantum, one pseudo group up to <c>2^(lgQuantum + lgGroup)</c>, then
 /// regular groups of <c>2^lgGroup</c> classes per doubling up to <c>2^62 + ...</c>.
 /// </summary>
@@ -152,7 +152,7 @@ internal sealed class SizeClassTable
 
     /// <summary>
     /// Smallest slab that holds a whole number of regions and is a whole number of pages: the
-    /// least common multiple of region size and page, in pages (what sc.c's search loop finds).
+    /// least common multiple of region size and page, in pages.
     /// </summary>
     internal static int SlabPagesFor(ulong regionSize, ulong page) =>
         (int)(regionSize / SizeMath.Gcd(regionSize, page));

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Allocator.Sizing;
 
 /// <summary>
-/// Size to size-class index and back (jemalloc's sz.h): a byte lookup table up to
+/// Size to size-class index and back: a byte lookup table up to
 /// <see cref="LookupMaxClass"/>, bit arithmetic above it.
 /// </summary>
 public sealed partial class SizeClasses

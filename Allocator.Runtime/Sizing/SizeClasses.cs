@@ -4,9 +4,8 @@ namespace Allocator.Sizing;
 
 /// <summary>
 /// The size classes of one configuration (lg quantum, lg page, lg group, lg tiny minimum), laid
-/// out exactly as jemalloc 5.3 does for 64-bit pointers: the class table (<c>sc.c</c>), the size
-/// and page-size index arithmetic (<c>sz.h</c>, <c>sz.c</c>) and the small bins' slab geometry
-/// (<c>bin_info.c</c>). Instances are immutable and safe to share between threads.
+/// out exactly as jemalloc 5.3 does for 64-bit pointers: the class table, the size and page-size
+/// index arithmetic and the small bins' slab geometry. Instances are immutable and safe to share between threads.
 /// </summary>
 /// <remarks>
 /// This file and its siblings are plain C# that also compiles for netstandard2.0: the source
