@@ -14,30 +14,30 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override ArenaStats GetStats()
     {
-        Pin();
-        try
-        {
-            var bins = new BinStats[_binCount];
-            for (int i = 0; i < _binCount; i++) bins[i] = _bins[i].GetStats();
-            return new ArenaStats(_index, _pa.GetStats(), bins, _large.GetStats(i => (long)ClassSize(i)));
-        }
-        finally
-        {
-            Unpin();
-        }
+        using ReadPin pin = Pin();
+        var bins = new BinStats[_binCount];
+        for (int i = 0; i < _binCount; i++) bins[i] = _bins[i].GetStats();
+        return new ArenaStats(_index, _pa.GetStats(), bins, _large.GetStats(i => (long)ClassSize(i)));
     }
 
     // A reader from another thread (a metrics listener walking every live arena) may meet Dispose:
     // readers pin the arena, and Dispose waits for the pins to go before it frees what they read.
-    private void Pin()
+    private ReadPin Pin()
     {
         Interlocked.Increment(ref _pins);
-        if (!_disposed) return;
-        Interlocked.Decrement(ref _pins);
-        ThrowIfDisposed();
+        if (_disposed)
+        {
+            Interlocked.Decrement(ref _pins);
+            ThrowIfDisposed();
+        }
+
+        return new ReadPin(this);
     }
 
-    private void Unpin() => Interlocked.Decrement(ref _pins);
+    private readonly ref struct ReadPin(Arena<TPolicy> arena)
+    {
+        public void Dispose() => Interlocked.Decrement(ref arena._pins);
+    }
 
     private void WaitForReaders()
     {
@@ -50,19 +50,7 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override void Validate()
     {
-        Pin();
-        try
-        {
-            ValidatePinned();
-        }
-        finally
-        {
-            Unpin();
-        }
-    }
-
-    private void ValidatePinned()
-    {
+        using ReadPin pin = Pin();
         // The finalizer of a dead thread flushes its cache under this lock: hold it, so such a flush
         // cannot change the arena between collecting its extents and checking them.
         using var quiet = ThreadCaches.ListLock.EnterScope();
@@ -111,19 +99,7 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override List<AddressSpaceRegion> GetAddressSpace()
     {
-        Pin();
-        try
-        {
-            return AddressSpacePinned();
-        }
-        finally
-        {
-            Unpin();
-        }
-    }
-
-    private List<AddressSpaceRegion> AddressSpacePinned()
-    {
+        using ReadPin pin = Pin();
         using var quiet = ThreadCaches.ListLock.EnterScope();
         var extents = new List<nint>();
         foreach (Bin bin in _bins) bin.CollectSlabs(extents);

@@ -29,15 +29,8 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override HeapProfile GetHeapProfile()
     {
-        Pin();
-        try
-        {
-            return _profiler?.Snapshot(_index) ?? new HeapProfile(_index, 0, Array.Empty<HeapProfileSite>(), DateTimeOffset.UtcNow);
-        }
-        finally
-        {
-            Unpin();
-        }
+        using ReadPin pin = Pin();
+        return _profiler?.Snapshot(_index) ?? new HeapProfile(_index, 0, Array.Empty<HeapProfileSite>(), DateTimeOffset.UtcNow);
     }
 
     // The countdown ran out: draw the next one, and if this block is a sample allocate it so that its
