@@ -41,6 +41,13 @@ public static unsafe class Pages
     /// </summary>
     internal static bool StrictCommitForTests;
 
+    /// <summary>
+    /// Test seam: when set, places the mappings it accepts instead of the kernel, so that which
+    /// mappings are adjacent (and so how many maps, unmaps and purges a workload needs) no longer
+    /// depends on the rest of the process. Commit and decommit still remap in place.
+    /// </summary>
+    internal static IPagePlacement? PlacementForTests;
+
     /// <summary>Whether committing and decommitting are skipped because the OS overcommits (see <see cref="Overcommits"/>).</summary>
     internal static bool CommitsLazily => Overcommits && !StrictCommitForTests;
 
@@ -190,8 +197,17 @@ public static unsafe class Pages
     {
         if (Injected(OsCall.Map)) return null;
         Interlocked.Increment(ref s_maps);
-        int flags = LibC.MapPrivate | LibC.MapAnonymous | (protection == LibC.ProtNone ? LibC.MapNoReserve : 0);
-        void* p = LibC.Mmap(hint, size, protection, flags, -1, 0);
+        void* p;
+        if (PlacementForTests?.TryMap(hint, size, protection != LibC.ProtNone, out p) == true)
+        {
+            if (p == null) p = LibC.MapFailed;
+        }
+        else
+        {
+            int flags = LibC.MapPrivate | LibC.MapAnonymous | (protection == LibC.ProtNone ? LibC.MapNoReserve : 0);
+            p = LibC.Mmap(hint, size, protection, flags, -1, 0);
+        }
+
         if (p != LibC.MapFailed)
         {
             Interlocked.Add(ref s_mappedBytes, (long)size);
@@ -205,7 +221,9 @@ public static unsafe class Pages
     private static bool UnmapRaw(void* address, nuint size)
     {
         Interlocked.Increment(ref s_unmaps);
-        if (!Check(LibC.Munmap(address, size) == 0)) return false;
+        bool unmapped;
+        if (PlacementForTests?.TryUnmap(address, size, out unmapped) != true) unmapped = LibC.Munmap(address, size) == 0;
+        if (!Check(unmapped)) return false;
         Interlocked.Add(ref s_mappedBytes, -(long)size);
         return true;
     }

@@ -12,7 +12,14 @@ namespace Allocator.Soak;
 /// threads recreated every round; a thread takes a slot, discards it unless it is known to be
 /// untouched, checks every word is zero, fills it, and later frees it or swaps it with another
 /// thread's through a shared array. A second thread lazily frees (MADV_FREE) idle slots meanwhile.
-/// Usage: <c>-- discard [minutes] [threads]</c>; exit code 1 when a discarded page read non-zero.
+/// Usage: <c>-- discard [minutes] [threads] [variant...]</c>; exit code 1 when a discarded page read non-zero.
+/// Variants bring in what the arena did around such a page and this check at first did not:
+/// <c>migrate</c> moves the discarding thread to the other CPU between the discard and the check
+/// (so a translation cached there is what the check would use); <c>fifo</c> reuses the slot idle
+/// longest instead of the last one freed (arena blocks waited seconds in the dirty cache);
+/// <c>age</c> clears the pages' accessed bits every 50 ms (/proc/self/clear_refs, as the kernel's
+/// access monitor, kdamond, does on this host); <c>churn</c> maps, touches and unmaps 64 MiB
+/// every 20 ms beside it (the arena's threads and purges freed memory in large runs).
 /// </summary>
 internal static unsafe partial class DiscardCheck
 {
@@ -24,8 +31,23 @@ internal static unsafe partial class DiscardCheck
     {
         double minutes = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 10;
         int threads = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 16;
-        var state = new State((byte*)Mmap(null, Slot * Slots, 3, 0x22, -1, 0));
+        var variants = new HashSet<string>(args.Length > 3 ? args[3..] : Array.Empty<string>(), StringComparer.Ordinal);
+        foreach (string v in variants)
+        {
+            if (v is not ("migrate" or "fifo" or "age" or "churn"))
+                throw new ArgumentException($"unknown variant '{v}' (known: migrate, fifo, age, churn)", nameof(args));
+        }
+
+        var state = new State((byte*)Mmap(null, Slot * Slots, 3, 0x22, -1, 0))
+        {
+            Migrate = variants.Contains("migrate"),
+            Fifo = variants.Contains("fifo"),
+        };
         if (state.Region == (byte*)-1) throw new InvalidOperationException("mmap failed");
+        var helpers = new List<Thread>();
+        if (variants.Contains("age")) helpers.Add(new Thread(() => Age(state)));
+        if (variants.Contains("churn")) helpers.Add(new Thread(() => Churn(state)));
+        helpers.ForEach(h => h.Start());
 
         var lazy = new Thread(() => LazyFree(state));
         lazy.Start();
@@ -47,7 +69,8 @@ internal static unsafe partial class DiscardCheck
 
         Volatile.Write(ref state.Stop, true);
         lazy.Join();
-        Console.WriteLine($"{round} rounds, {state.Checks:N0} slots checked for zeros, {state.Failures} read non-zero after MADV_DONTNEED");
+        helpers.ForEach(h => h.Join());
+        Console.WriteLine($"variants [{string.Join(' ', variants)}]: {round} rounds, {state.Checks:N0} slots checked for zeros, {state.Failures} read non-zero after MADV_DONTNEED");
         return state.Failures == 0 ? 0 : 1;
     }
 
@@ -55,11 +78,19 @@ internal static unsafe partial class DiscardCheck
     {
         public readonly byte* Region = region;
         public readonly Lock Gate = new();
-        public readonly Stack<int> Free = new(Enumerable(Slots));
+        public readonly LinkedList<int> Free = new(Enumerable(Slots));
         public readonly bool[] Untouched = Filled(Slots, true);
         public readonly int[] Transfer = Filled(1000, -1);
         public long Checks, Failures;
-        public bool Stop;
+        public bool Stop, Migrate, Fifo;
+
+        // The slot freed last, or with Fifo the one idle longest; call with Gate held.
+        public int Take()
+        {
+            LinkedListNode<int> node = Fifo ? Free.First! : Free.Last!;
+            Free.Remove(node);
+            return node.Value;
+        }
 
         public ulong* At(int slot) => (ulong*)(Region + (nuint)slot * Slot);
     }
@@ -79,13 +110,14 @@ internal static unsafe partial class DiscardCheck
                 lock (s.Gate)
                 {
                     if (s.Free.Count == 0) continue;
-                    slot = s.Free.Pop();
+                    slot = s.Take();
                     untouched = s.Untouched[slot];
                     s.Untouched[slot] = false;
                 }
 
                 ulong* p = s.At(slot);
                 if (!untouched) Madvise(p, Slot, MadvDontNeed);
+                if (s.Migrate) MoveToOtherCpu();
                 nuint words = Slot / 8 - (nuint)(x % 2048);
                 Check(s, slot, p, words);
                 for (nuint i = 0; i < words; i++) p[i] = (words - i) ^ Cookie;
@@ -103,13 +135,13 @@ internal static unsafe partial class DiscardCheck
                     if (slot < 0) continue;
                 }
 
-                lock (s.Gate) s.Free.Push(slot);
+                lock (s.Gate) s.Free.AddLast(slot);
             }
         }
 
         lock (s.Gate)
         {
-            foreach (int slot in mine) s.Free.Push(slot);
+            foreach (int slot in mine) s.Free.AddLast(slot);
         }
     }
 
@@ -139,7 +171,7 @@ internal static unsafe partial class DiscardCheck
             int slot = -1;
             lock (s.Gate)
             {
-                if (s.Free.Count > 16 && (y & 1) == 0) slot = s.Free.Pop();
+                if (s.Free.Count > 16 && (y & 1) == 0) slot = s.Take();
             }
 
             if (slot < 0)
@@ -149,7 +181,37 @@ internal static unsafe partial class DiscardCheck
             }
 
             Madvise(s.At(slot), Slot, MadvFree);
-            lock (s.Gate) s.Free.Push(slot);
+            lock (s.Gate) s.Free.AddLast(slot);
+        }
+    }
+
+    private static void MoveToOtherCpu()
+    {
+        int cpus = Environment.ProcessorCount;
+        if (cpus < 2) return;
+        ulong mask = 1UL << ((SchedGetCpu() + 1) % Math.Min(cpus, 64));
+        SchedSetAffinity(0, sizeof(ulong), &mask);
+    }
+
+    private static void Age(State s)
+    {
+        while (!Volatile.Read(ref s.Stop))
+        {
+            System.IO.File.WriteAllText("/proc/self/clear_refs", "1");
+            Thread.Sleep(50);
+        }
+    }
+
+    private static void Churn(State s)
+    {
+        const nuint Size = 64 << 20;
+        while (!Volatile.Read(ref s.Stop))
+        {
+            byte* m = (byte*)Mmap(null, Size, 3, 0x22, -1, 0);
+            if (m == (byte*)-1) throw new InvalidOperationException("mmap failed");
+            for (nuint i = 0; i < Size; i += 4096) m[i] = 1;
+            Munmap(m, Size);
+            Thread.Sleep(20);
         }
     }
 
@@ -167,6 +229,15 @@ internal static unsafe partial class DiscardCheck
 
     [LibraryImport("libc", EntryPoint = "mmap")]
     private static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap")]
+    private static partial int Munmap(void* address, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "sched_getcpu")]
+    private static partial int SchedGetCpu();
+
+    [LibraryImport("libc", EntryPoint = "sched_setaffinity")]
+    private static partial int SchedSetAffinity(int pid, nuint size, ulong* mask);
 
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int Madvise(void* address, nuint length, int advice);

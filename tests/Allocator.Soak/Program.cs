@@ -20,8 +20,11 @@ namespace Allocator.Soak;
 /// block stayed intact and nothing was left allocated, 1 otherwise.
 /// <c>-- guarded [GiB] [threads]</c> runs instead the guarded server workload of the CI test
 /// (production guard settings, every block's contents checked) over that many GiB of allocations;
-/// exit code 0 when every block stayed intact. <c>-- discard [minutes] [threads]</c> checks the
+/// exit code 0 when every block stayed intact. <c>-- discard [minutes] [threads] [variant...]</c> checks the
 /// platform, without the allocator, for discarded pages that still read non-zero (see <see cref="DiscardCheck"/>).
+/// <c>-- zeroed [minutes] [threads]</c> runs the zeroed-block stress of the CI test (ZeroedLargeStressTests)
+/// for that long, with <c>Validate</c> after every round, and writes zeroed-summary.txt; exit code 0
+/// when every zeroed block read as zero and every block kept its contents (a failed Validate throws).
 /// </summary>
 public static unsafe class Program
 {
@@ -29,6 +32,7 @@ public static unsafe class Program
     {
         if (args.Length > 0 && args[0] == "guarded") return Guarded(args);
         if (args.Length > 0 && args[0] == "discard") return DiscardCheck.Run(args);
+        if (args.Length > 0 && args[0] == "zeroed") return Zeroed(args);
         double minutes = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 10;
         int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4;
         using var arena = Arena.Create(new ArenaOptions { DirtyDecayMs = 1_000, MuzzyDecayMs = 1_000, GuardLargeEvery = 128, GuardSmallEvery = 64 });
@@ -155,6 +159,37 @@ public static unsafe class Program
         {
             return "unknown";
         }
+    }
+
+    private static int Zeroed(string[] args)
+    {
+        double minutes = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 10;
+        int threads = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 16;
+        var started = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        using Arena arena = Arena.Create(new ArenaOptions());
+        var stress = new Allocator.Tests.Hardening.ZeroedStress(arena, 1000)
+        {
+            Threads = threads,
+            Rounds = 1,
+            AllocsPerThread = 2000,
+            Duration = TimeSpan.FromMinutes(minutes),
+        };
+        stress.Run(round =>
+        {
+            arena.Validate();
+            if ((round + 1) % 20 == 0) Console.WriteLine($"{clock.Elapsed.TotalSeconds,6:F0} s  round {round + 1}: {Interlocked.Read(ref stress.Blocks):N0} blocks");
+        });
+        arena.Validate();
+        foreach (string report in stress.Reports.Take(10)) Console.WriteLine(report);
+        bool clean = stress.ZeroFailures + stress.ContentFailures == 0;
+        string summary = string.Create(CultureInfo.InvariantCulture,
+            $"`-- zeroed {args.ElementAtOrDefault(1) ?? "10"} {threads}`, {started:yyyy-MM-dd HH:mm} UTC, {clock.Elapsed.TotalMinutes:F1} min on {Environment.ProcessorCount} cores at load {LoadAverage()}: " +
+            $"{stress.RoundsRun} rounds of {threads} new threads, {stress.Blocks:N0} zeroed blocks checked, {stress.ZeroFailures} not zero, {stress.ContentFailures} with changed contents, " +
+            $"Validate (mapped count recounted) passed after every round: {(clean ? "clean" : "FAILED")}");
+        File.WriteAllText("zeroed-summary.txt", summary + Environment.NewLine);
+        Console.WriteLine(summary);
+        return clean ? 0 : 1;
     }
 
     private static int Guarded(string[] args)

@@ -11,7 +11,9 @@ namespace Allocator.Tests.Hardening;
 /// MAP_FAILED, commit and decommit failing, madvise and mprotect refusing, at every call the
 /// workload makes, in turn. Pages behave as on a host that does not overcommit, so commit and
 /// decommit are real calls here too; the workload lets freed pages decay through muzzy on a fake
-/// clock, so lazy purges happen.
+/// clock, so lazy purges happen. The test thread's mappings are placed by request order in a
+/// private reservation (<see cref="ReservedPagePlacement"/>), so every run makes the same calls
+/// on the same addresses: each armed run fails its call exactly once, with no retry.
 /// </summary>
 [Collection(ProcessWideCollection.Name)]
 public sealed unsafe class OsFaultTests
@@ -31,30 +33,24 @@ public sealed unsafe class OsFaultTests
         Pages.StrictCommitForTests = true;
         try
         {
-            // Two probe runs; a kind's count is the smaller of the two, as placement can vary it.
-            var counts = new Dictionary<OsCall, int>();
-            var again = new Dictionary<OsCall, int>();
-            RunResult probe = Run(retain, null, counts);
-            Run(retain, null, again);
-            foreach (OsCall kind in Enum.GetValues<OsCall>()) counts[kind] = Math.Min(counts.GetValueOrDefault(kind), again.GetValueOrDefault(kind));
+            // Two probe runs make the same calls, in the same order, and place the same mappings.
+            RunResult probe = Run(retain, null);
+            RunResult again = Run(retain, null);
+            Assert.Equal(probe.Calls, again.Calls);
+            Assert.Equal(probe.Maps, again.Maps);
             Assert.True(probe.StepsWithGuards > 0, "the probe run never had a guard page in place");
             foreach (OsCall kind in Claimed(retain))
-                Assert.True(counts.GetValueOrDefault(kind) > 0, $"the workload never makes a {kind} call ({string.Join(", ", counts)})");
+                Assert.True(probe.Count(kind) > 0, $"the workload never makes a {kind} call ({string.Join(", ", probe.Calls)})");
 
             foreach (OsCall kind in Claimed(retain))
             {
                 int firedUnderGuards = 0;
-                for (int n = 1; n <= counts[kind]; n++)
+                for (int n = 1; n <= probe.Count(kind); n++)
                 {
-                    // Where the kernel places mappings decides what coalesces, so a run can make fewer
-                    // calls than the probe did: such a run is repeated, up to five times.
-                    RunResult armed;
-                    int tries = 0;
-                    do armed = Run(retain, (kind, n), null);
-                    while (armed.Fired == 0 && armed.Calls < n && ++tries < 5);
-                    // Only the last index or two the probes saw may be missing from every later layout.
-                    if (armed.Fired == 0 && armed.Calls < n && n > counts[kind] - 2 && armed.Calls >= n - 2) break;
-                    Assert.True(armed.Fired == 1, $"the {n}-th {kind} call was failed {armed.Fired} times, not once ({armed.Calls} calls of that kind)");
+                    RunResult armed = Run(retain, (kind, n));
+                    Assert.True(armed.Fired == 1, $"the {n}-th {kind} call was failed {armed.Fired} times, not once ({armed.Count(kind)} calls of that kind)");
+                    // Up to the failed call the armed run made exactly the probe's calls.
+                    Assert.Equal(probe.Calls.GetRange(0, armed.FiredAt + 1), armed.Calls.GetRange(0, armed.FiredAt + 1));
                     // Protection calls come only from guards, and each refusal is counted where the arena reports it.
                     if (kind is OsCall.Protect or OsCall.Unprotect)
                         Assert.True(armed.ProtectRefusals == 1, $"the failed {n}-th {kind} call shows as {armed.ProtectRefusals} protect refusals");
@@ -70,15 +66,23 @@ public sealed unsafe class OsFaultTests
         }
     }
 
-    private readonly record struct RunResult(int Fired, int Calls, int StepsWithGuards, bool GuardsWhenFired, long ProtectRefusals);
+    // Calls: every OS call of the run's thread after the arena was made, in order. FiredAt: the
+    // failed call's place in it. Maps: every mapping placed, from the map's first leaf on.
+    private sealed record RunResult(
+        int Fired, int FiredAt, List<OsCall> Calls, List<(nuint Hint, nuint Size, nuint Address)> Maps,
+        int StepsWithGuards, bool GuardsWhenFired, long ProtectRefusals)
+    {
+        public int Count(OsCall kind) => Calls.FindAll(c => c == kind).Count;
+    }
 
-    // With counts set, a probe run: every call is counted and none fails, and the workload must
+    // Without armed, a probe run: every call is counted and none fails, and the workload must
     // then get every block it asks for. Otherwise the n-th call of one kind fails.
-    private static RunResult Run(bool retain, (OsCall Kind, int N)? armed, Dictionary<OsCall, int>? counts)
+    private static RunResult Run(bool retain, (OsCall Kind, int N)? armed)
     {
         // A private map, so every byte this run maps (extents, guards, metadata, map leaves) is
-        // accounted: afterwards the process maps exactly what it mapped before.
+        // accounted and placed: afterwards the process maps exactly what it mapped before.
         long mappedBefore = Pages.MappedBytes;
+        using ReservedPagePlacement placement = ReservedPagePlacement.Install();
         var clock = new FakeTimeProvider();
         var map = new Allocator.Map.ExtentMap();
         var arena = Arena.Create(new ArenaOptions
@@ -94,28 +98,25 @@ public sealed unsafe class OsFaultTests
         });
         var live = new List<(nint P, nuint Size, byte Tag)>();
         var rng = new Random(9);
-        int fired = 0, seen = 0, stepsWithGuards = 0;
+        var calls = new List<OsCall>();
+        int fired = 0, firedAt = -1, seen = 0, stepsWithGuards = 0;
         bool guardsWhenFired = false;
         // Only this thread's calls: a finalizer flushing another test's cache must not take the counted call.
         int thread = Environment.CurrentManagedThreadId;
         Pages.FaultInjector = call =>
         {
             if (Environment.CurrentManagedThreadId != thread) return false;
-            if (counts != null)
-            {
-                counts[call] = counts.GetValueOrDefault(call) + 1;
-                return false;
-            }
-
-            if (call != armed!.Value.Kind || ++seen != armed.Value.N) return false;
+            calls.Add(call);
+            if (armed is not { } a || call != a.Kind || ++seen != a.N) return false;
             fired++;
+            firedAt = calls.Count - 1;
             return true;
         };
         try
         {
             for (int step = 0; step < 40; step++)
             {
-                bool guarded = GuardPagesInPlace(arena);
+                bool guarded = GuardPagesInPlace(arena, placement);
                 if (guarded) stepsWithGuards++;
                 int firedBefore = fired;
                 clock.Advance(TimeSpan.FromMilliseconds(300));
@@ -126,7 +127,7 @@ public sealed unsafe class OsFaultTests
                     byte* p = (byte*)arena.TryAllocate(size);
                     if (p == null)
                     {
-                        Assert.True(counts == null, $"the probe run got null for {size} bytes at step {step}");
+                        Assert.True(armed != null, $"the probe run got null for {size} bytes at step {step}");
                         // The fault was one call: asking again through Allocate either works or fails as documented.
                         try
                         {
@@ -184,19 +185,21 @@ public sealed unsafe class OsFaultTests
             map.Dispose();
         }
 
-        // Nothing this run mapped is still mapped: no leaked extent, guard page or metadata block,
-        // and no guard page in place at the end is still inaccessible.
-        foreach (nuint g in guardPages) Assert.True(ProcMaps.CountProtNone((void*)g, Pages.PageSize) == 0, $"the guard page at 0x{g:x} outlived the arena");
+        // Nothing this run placed is still mapped: no leaked extent, guard page or metadata block,
+        // and none of the guard pages in place at the end survived the arena.
+        foreach (nuint g in guardPages) Assert.False(placement.IsMapped(g), $"the guard page at 0x{g:x} outlived the arena");
+        Assert.Equal((nuint)0, placement.MappedBytes);
         Assert.Equal(mappedBefore, Pages.MappedBytes);
-        return new RunResult(fired, seen, stepsWithGuards, guardsWhenFired, refusals);
+        return new RunResult(fired, firedAt, calls, new(placement.Maps), stepsWithGuards, guardsWhenFired, refusals);
     }
 
-    // Guard pages the arena reports that the kernel also shows as inaccessible.
-    private static bool GuardPagesInPlace(Arena arena)
+    // Guard pages the arena reports that are placed, mapped, and shown by the kernel as inaccessible.
+    private static bool GuardPagesInPlace(Arena arena, ReservedPagePlacement placement)
     {
         foreach (AddressSpaceRegion region in arena.GetAddressSpace())
         {
-            if (region.Kind == AddressSpaceKind.Guard && ProcMaps.PermissionsAt((void*)region.Start)?.StartsWith("---", StringComparison.Ordinal) == true)
+            if (region.Kind == AddressSpaceKind.Guard && placement.IsMapped(region.Start)
+                && ProcMaps.PermissionsAt((void*)region.Start)?.StartsWith("---", StringComparison.Ordinal) == true)
                 return true;
         }
 

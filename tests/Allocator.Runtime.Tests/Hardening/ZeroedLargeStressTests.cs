@@ -1,32 +1,23 @@
 using System;
-using System.Globalization;
 
 namespace Allocator.Tests.Hardening;
 
 /// <summary>Issue 20: AllocateZeroed of large blocks under concurrency must return zeros, and Validate (mapped count recounted) must pass after every round.</summary>
 public sealed class ZeroedLargeStressTests
 {
-    /// <summary>Set to a number of minutes to turn the scaled run into a soak of that length.</summary>
-    public const string SoakSwitch = "ALLOCATOR_SOAK_MINUTES";
-
     /// <summary>
-    /// Scaled run of <see cref="ZeroedStress"/> (16 threads recreated per round, blocks migrating
-    /// through a shared array, zeros and contents checked, Validate after every round). Before the
-    /// fix the full-size workload (16 x 20 x 2000) failed in about one run of three on this host;
-    /// <see cref="ZeroedRecycleTests"/> pins the fix down deterministically.
+    /// Scaled run of <see cref="ZeroedStress"/>: 16 threads recreated per round, half the blocks
+    /// zeroed large ones of 25,600 or 51,200 B, blocks migrating through a shared array, zeros and
+    /// contents checked, Validate after every round. Rounds go on for a fixed budget (at least
+    /// four rounds), so the test costs the same time on a quiet and on a loaded host. The same
+    /// stress runs for minutes as <c>tests/Allocator.Soak -- zeroed</c>. <see cref="ZeroedRecycleTests"/>
+    /// pins the fix down deterministically.
     /// </summary>
     [Fact]
     public void ZeroedLargeBlocksStayZeroAcrossThreads()
     {
-        string? soak = Environment.GetEnvironmentVariable(SoakSwitch);
         using var arena = Arena.Create(new ArenaOptions());
-        var stress = new ZeroedStress(arena, 1000) { Threads = 16, Rounds = 8, AllocsPerThread = 1000 };
-        if (!string.IsNullOrEmpty(soak))
-        {
-            stress.AllocsPerThread = 2000;
-            stress.Duration = TimeSpan.FromMinutes(double.Parse(soak, CultureInfo.InvariantCulture));
-        }
-
+        var stress = new ZeroedStress(arena, 1000) { Threads = 16, Rounds = 4, AllocsPerThread = 2000, Duration = TimeSpan.FromSeconds(45) };
         stress.Run(_ => arena.Validate());
         arena.Validate();
         Assert.True(stress.Blocks >= (long)stress.RoundsRun * stress.Threads * stress.AllocsPerThread * 3 / 2, $"only {stress.Blocks} blocks checked");

@@ -5,12 +5,13 @@ using Allocator;
 
 namespace Allocator.Tests.Hardening;
 
-/// <summary>mimalloc-style stress: threads recreated per round, zeroed blocks (half of them large, 16-64 KiB) checked for zeros, cookie-filled and checked before free, migrating through a shared transfer array; data arrays grow by Reallocate.</summary>
+/// <summary>mimalloc-style stress: threads recreated per round, zeroed blocks (half of them large, by default of issue 20's sizes 25,600 and 51,200 B) checked for zeros, cookie-filled and checked before free, migrating through a shared transfer array; data arrays grow by Reallocate.</summary>
 public sealed unsafe class ZeroedStress
 {
     public const ulong Cookie = 0xbf58476d1ce4e5b9UL;
     public int Threads = 16, Rounds = 20, AllocsPerThread = 2000, Transfers = 1000;
-    public nuint MinLarge = 16 << 10, MaxLarge = 64 << 10;
+    /// <summary>The sizes of large blocks, drawn evenly: the two that came back holding old bytes in issue 20 (7 and 14 pages usable).</summary>
+    public nuint[] LargeSizes = { 25_600, 51_200 };
     public int LargePercent = 50;
     public bool DataViaRealloc = true;
     /// <summary>When set, rounds go on until this much time has passed (the soak run); <see cref="Rounds"/> is then a minimum.</summary>
@@ -44,7 +45,7 @@ public sealed unsafe class ZeroedStress
     void* AllocItems(ref ulong r)
     {
         nuint bytes;
-        if (Chance(LargePercent, ref r)) bytes = MinLarge + (nuint)(Pick(ref r) % (ulong)(MaxLarge - MinLarge + 1));
+        if (Chance(LargePercent, ref r)) bytes = LargeSizes[(int)(Pick(ref r) % (ulong)LargeSizes.Length)];
         else bytes = 8 + (nuint)(Pick(ref r) % 2048);
         nuint items = bytes / 8;
         var p = (ulong*)_arena.AllocateZeroed(items * 8);
