@@ -6,7 +6,7 @@ namespace Allocator.Hpa;
 internal static class HugePage
 {
     /// <summary>Bytes in a huge page, and in a pageslab.</summary>
-    public const nuint Size = 2 << 20;
+    public const nuint Size = Os.Pages.HugePageSize;
 
     /// <summary>The most OS pages a pageslab can have (its bitmaps' capacity).</summary>
     public const int MaxPages = 512;

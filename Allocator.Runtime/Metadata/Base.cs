@@ -21,6 +21,9 @@ public sealed unsafe class Base : IDisposable
     private const nuint FirstBlockSize = 64 * 1024;
     private const nuint MaxGrownBlockSize = 4 * 1024 * 1024;
 
+    /// <summary>With <see cref="HugePageBlocks"/>, the blocks mapped before this many stay in small pages.</summary>
+    internal const int SmallBlocksBeforeHuge = 3;
+
     private readonly IExtentHooks _hooks;
     private readonly uint _arenaIndex;
     private readonly RankedLock _lock = new(LockRank.Base);
@@ -28,6 +31,7 @@ public sealed unsafe class Base : IDisposable
     private nuint _nextBlockSize = FirstBlockSize;
     private nuint _allocated, _mapped, _resident;
     private int _blockCount;
+    private int _hugeBlockCount;
     private ulong _edataSerial;
     private bool _disposed;
 
@@ -39,6 +43,7 @@ public sealed unsafe class Base : IDisposable
         public byte* Cursor;
         public byte* End;
         public ulong Serial;
+        public bool Huge;
     }
 
     /// <summary>Creates a base that maps its blocks through <paramref name="hooks"/>.</summary>
@@ -49,13 +54,25 @@ public sealed unsafe class Base : IDisposable
         _arenaIndex = arenaIndex;
     }
 
+    /// <summary>
+    /// Whether blocks go on transparent huge pages once the base has grown (jemalloc's
+    /// metadata_thp=auto): after <see cref="SmallBlocksBeforeHuge"/> blocks, each new block is a
+    /// whole number of 2 MiB-aligned huge pages marked MADV_HUGEPAGE, so the edata of a large heap
+    /// fault in 2 MiB at a time instead of 4 KiB. A base that stays small never pays for a huge page.
+    /// Set it only for blocks from the OS (the default hooks).
+    /// </summary>
+    internal bool HugePageBlocks { get; init; }
+
+    /// <summary>How many blocks are on huge pages.</summary>
+    internal int HugeBlockCount { get { using (_lock.EnterScope()) return _hugeBlockCount; } }
+
     /// <summary>Bytes handed out, alignment padding excluded.</summary>
     public nuint Allocated { get { using (_lock.EnterScope()) return _allocated; } }
 
     /// <summary>Bytes of blocks mapped from the hooks.</summary>
     public nuint Mapped { get { using (_lock.EnterScope()) return _mapped; } }
 
-    /// <summary>Bytes of blocks touched so far (block headers and everything below each cursor, page-rounded).</summary>
+    /// <summary>Bytes of blocks touched so far (block headers and everything below each cursor, rounded to the block's page: 2 MiB for a huge block).</summary>
     public nuint Resident { get { using (_lock.EnterScope()) return _resident; } }
 
     /// <summary>Test seam: when set, asked before each <see cref="Allocate"/>; true makes that allocation fail (null).</summary>
@@ -112,9 +129,9 @@ public sealed unsafe class Base : IDisposable
     {
         if (!Fits(b, size, alignment)) return null;
         byte* start = (byte*)(((nuint)b->Cursor + alignment - 1) & ~(alignment - 1));
-        byte* oldTouched = PageCeiling(b->Cursor);
+        byte* oldTouched = TouchCeiling(b, b->Cursor);
         b->Cursor = start + size;
-        byte* newTouched = PageCeiling(b->Cursor);
+        byte* newTouched = TouchCeiling(b, b->Cursor);
         if (newTouched > oldTouched) _resident += (nuint)(newTouched - oldTouched);
         _allocated += size;
         return start;
@@ -130,10 +147,22 @@ public sealed unsafe class Base : IDisposable
         if (need < size) return null;
         nuint blockSize = need > _nextBlockSize ? PageCeiling(need) : _nextBlockSize;
         nuint blockAlignment = alignment > page ? alignment : page;
+        bool huge = HugePageBlocks && _blockCount >= SmallBlocksBeforeHuge;
+        if (huge)
+        {
+            blockSize = HugeCeiling(blockSize);
+            if (blockSize == 0) return null;
+            if (blockAlignment < Pages.HugePageSize) blockAlignment = Pages.HugePageSize;
+        }
+
         bool zero = true, commit = true;
         var b = (Block*)_hooks.Alloc(null, blockSize, blockAlignment, ref zero, ref commit, _arenaIndex);
         if (b == null) return null;
+        // Advised before the first touch, so that touch already faults in a huge page.
+        huge = huge && Pages.AdviseHuge(b, blockSize);
         if (!zero) NativeMemoryClear(b, blockSize);
+        b->Huge = huge;
+        if (huge) _hugeBlockCount++;
         b->Size = blockSize;
         b->Cursor = (byte*)b + header;
         b->End = (byte*)b + blockSize;
@@ -141,7 +170,7 @@ public sealed unsafe class Base : IDisposable
         b->Next = _blocks;
         _blocks = b;
         _mapped += blockSize;
-        _resident += PageCeiling(header);
+        _resident += (nuint)(TouchCeiling(b, (byte*)b + header) - (byte*)b);
         if (_nextBlockSize < MaxGrownBlockSize) _nextBlockSize *= 2;
         return b;
     }
@@ -150,7 +179,10 @@ public sealed unsafe class Base : IDisposable
 
     private static nuint PageCeiling(nuint n) => (n + Pages.PageSize - 1) & ~(Pages.PageSize - 1);
 
-    private static byte* PageCeiling(byte* p) => (byte*)PageCeiling((nuint)p);
+    private static nuint HugeCeiling(nuint n) => (n + Pages.HugePageSize - 1) & ~(Pages.HugePageSize - 1);
+
+    // The end of the memory a touch below p made resident: its page, or its whole huge page.
+    private static byte* TouchCeiling(Block* b, byte* p) => (byte*)(b->Huge ? HugeCeiling((nuint)p) : PageCeiling((nuint)p));
 
     /// <summary>Returns every block to the hooks. Nothing handed out may be used afterwards.</summary>
     public void Dispose()

@@ -147,6 +147,9 @@ public static unsafe class Pages
         return Check(LibC.Madvise(address, size, LibC.MadvDontNeed) == 0);
     }
 
+    /// <summary>The transparent huge page: 2 MiB, the PMD size of x86-64 and arm64 with 4 KiB pages.</summary>
+    internal const nuint HugePageSize = 2 << 20;
+
     /// <summary>Whether MADV_COLLAPSE is known to work; cleared the first time the kernel refuses it as unknown.</summary>
     internal static bool CollapseSupported { get; private set; } = OperatingSystem.IsLinux();
 

@@ -50,7 +50,11 @@ internal sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy 
         IExtentHooks hooks = options.Hooks ?? DefaultExtentHooks.For(options.Retain);
         SizeClasses classes = options.PageClasses ?? OsPageClasses.Value;
         _page = Pages.PageSize;
-        Base = new Base(options.MetadataUsesHooks ? hooks : DefaultExtentHooks.Unmapping, arenaIndex);
+        // Eager's pageslabs are huge from their first touch; so is the metadata of their slabs, once there is much of it.
+        Base = new Base(options.MetadataUsesHooks ? hooks : DefaultExtentHooks.Unmapping, arenaIndex)
+        {
+            HugePageBlocks = options.HugePages == HugePageMode.Eager && UsesHugePages(options) && Thp.Available,
+        };
         try
         {
             Context = new ExtentContext(arenaIndex, hooks, options.Map ?? ExtentMap.Shared, Base, classes, options.Retain,

@@ -203,6 +203,27 @@ public sealed unsafe class HugePageArenaTests
     }
 
     [Fact]
+    public void Only_an_eager_arena_puts_its_grown_metadata_on_huge_pages()
+    {
+        if (!OperatingSystem.IsLinux() || !Thp.Available) return;
+        foreach (HugePageMode mode in new[] { HugePageMode.Eager, HugePageMode.Lazy, HugePageMode.Off })
+        {
+            using Arena<RuntimeArenaPolicy> arena = Create(mode);
+            Assert.Equal(mode == HugePageMode.Eager, arena.PageAllocator.Base.HugePageBlocks);
+            // One-page slabs, each with its own edata: enough metadata for several base blocks.
+            var blocks = new List<nint>();
+            for (int i = 0; i < 8_000; i++) blocks.Add((nint)arena.Allocate(4096));
+            Assert.True(arena.PageAllocator.Base.BlockCount > Base.SmallBlocksBeforeHuge, $"{mode}: {arena.PageAllocator.Base.BlockCount} blocks");
+            Assert.Equal(mode == HugePageMode.Eager, arena.PageAllocator.Base.HugeBlockCount > 0);
+            foreach (nint p in blocks) arena.Free((void*)p);
+            arena.Validate();
+        }
+
+        using Arena<RuntimeArenaPolicy> hooked = Create(HugePageMode.Eager, new TestExtentHooks(retain: true));
+        Assert.False(hooked.PageAllocator.Base.HugePageBlocks);
+    }
+
+    [Fact]
     public void Smaps_figures_count_only_the_overlap()
     {
         string[] smaps =
