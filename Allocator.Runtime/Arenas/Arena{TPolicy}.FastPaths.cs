@@ -283,12 +283,13 @@ public sealed unsafe partial class Arena<TPolicy>
         throw NotOwned(pointer);
     }
 
-    // Whether the pointer starts a region of the slab (the free path's check, one compare).
+    // Whether the pointer starts a region of the slab (the free path's check: one multiply, one compare).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsRegionStart(Edata* slab, void* pointer, int index)
     {
         uint offset = (uint)((byte*)pointer - (byte*)slab->Address);
-        return (uint)(((ulong)offset * DivMagic(index)) >> 32) * RegionSize(index) == offset;
+        ulong magic = MultipleMagic(index);
+        return offset * magic < magic;
     }
 
     // The region of a slab that starts at the pointer, or -1 when it points inside one.

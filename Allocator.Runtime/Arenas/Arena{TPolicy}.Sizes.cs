@@ -55,6 +55,15 @@ public sealed unsafe partial class Arena<TPolicy>
         return TPolicy.IsRuntimeConfigured ? _divMagic[index] : Unsafe.Add(ref MemoryMarshal.GetReference(TPolicy.BinDivMagic), index);
     }
 
+    // The constant of the free path's region-start test (DivInfo.IsMultiple): one table read and one
+    // multiply where the division took two of each.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong MultipleMagic(int index)
+    {
+        Debug.Assert((uint)index < (uint)_binCount);
+        return TPolicy.IsRuntimeConfigured ? _multipleMagic[index] : GeneratedMultipleMagic.Table[index];
+    }
+
     private bool UseThreadCache => TPolicy.IsRuntimeConfigured ? _threadCache : TPolicy.ThreadCache;
 
     private bool DebugChecks => TPolicy.IsRuntimeConfigured ? _debugChecks : TPolicy.DebugChecks;

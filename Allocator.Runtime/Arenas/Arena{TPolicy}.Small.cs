@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Allocator.Map;
 using Allocator.Metadata;
@@ -32,6 +33,9 @@ public sealed unsafe partial class Arena<TPolicy>
         return p;
     }
 
+    // Out of line: behind the inlined Free hit it is the full-bin and no-cache case only, and when
+    // the JIT inlined it (the bin lock, the decay tick) the caller's loop grew past its inlining budget.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void FreeSmallSlow(Edata* slab, void* pointer, int index)
     {
         if (DebugChecks) CheckNotFreed(slab, pointer, index);

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.InteropServices;
 using Allocator.Extents;
 using Allocator.Map;
 using Allocator.Metadata;
@@ -43,6 +44,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     private readonly ulong* _indexToSize;
     private readonly uint* _regionSize;
     private readonly uint* _divMagic;
+    private readonly ulong* _multipleMagic;
     private readonly Bin[] _bins;
     private readonly LargeExtents _large;
     private readonly int _binCount;
@@ -124,7 +126,8 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         // shard and the index back, so a refused arena leaks neither.
         try
         {
-            if (TPolicy.IsRuntimeConfigured) CopySizeTables(out _sizeToIndex, out _indexToSize, out _regionSize, out _divMagic);
+            if (TPolicy.IsRuntimeConfigured) CopySizeTables(out _sizeToIndex, out _indexToSize, out _regionSize, out _divMagic, out _multipleMagic);
+            else GeneratedMultipleMagic.Ensure();
         }
         catch
         {
@@ -224,7 +227,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     }
 
     // The hot tables live in this arena's metadata: stable addresses, nothing for the GC to scan.
-    private void CopySizeTables(out byte* sizeToIndex, out ulong* indexToSize, out uint* regionSize, out uint* divMagic)
+    private void CopySizeTables(out byte* sizeToIndex, out ulong* indexToSize, out uint* regionSize, out uint* divMagic, out ulong* multipleMagic)
     {
         Base b = _pa.Base;
         int lookupLength = _classes.SizeToIndexTableLength;
@@ -234,11 +237,31 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         for (int i = 0; i < _classes.Count; i++) indexToSize[i] = _classes.IndexToSize(i);
         regionSize = (uint*)Check(b.Allocate((nuint)(sizeof(uint) * _binCount), 64));
         divMagic = (uint*)Check(b.Allocate((nuint)(sizeof(uint) * _binCount), 64));
+        multipleMagic = (ulong*)Check(b.Allocate((nuint)(sizeof(ulong) * _binCount), 64));
         for (int i = 0; i < _binCount; i++)
         {
             BinInfo info = _classes.GetBin(i);
             regionSize[i] = (uint)info.RegionSize;
             divMagic[i] = info.Div.Magic;
+            multipleMagic[i] = info.Div.MultipleMagic;
+        }
+    }
+
+    // A generated policy's constants of the region-start test, computed from its classes once per
+    // policy type and never freed, like the tables baked into its assembly; a static pointer, so the
+    // optimized free path reads the table at a constant address.
+    private static class GeneratedMultipleMagic
+    {
+        internal static readonly ulong* Table = Build();
+
+        internal static void Ensure() => _ = Table;
+
+        private static ulong* Build()
+        {
+            SizeClasses classes = SizeClassesCache.Get(TPolicy.LgQuantum, TPolicy.LgPage, TPolicy.LgGroup, TPolicy.LgTinyMin);
+            var table = (ulong*)NativeMemory.Alloc((nuint)(sizeof(ulong) * Math.Max(classes.BinCount, 1)));
+            for (int i = 0; i < classes.BinCount; i++) table[i] = classes.GetBin(i).Div.MultipleMagic;
+            return table;
         }
     }
 

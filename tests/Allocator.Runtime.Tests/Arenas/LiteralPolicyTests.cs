@@ -141,6 +141,33 @@ public sealed unsafe class LiteralPolicyTests
         Assert.True(stats.Dirty < 4 << 20, $"dirty {stats.Dirty}");
     }
 
+    [Fact]
+    public void FreeRefusesEveryAddressInsideARegionOfEveryBinAndTakesTheStarts()
+    {
+        // The inlined free of a literal policy tests region starts with its own per-type table.
+        using var arena = new Arena<TestPolicy<NeverDecays>>();
+        SizeClasses sc = SizeClasses.Default;
+        for (int b = 0; b < sc.BinCount; b++)
+        {
+            nuint size = (nuint)sc.GetBin(b).RegionSize;
+            byte* first = (byte*)arena.Allocate(size);
+            byte* second = (byte*)arena.Allocate(size);
+            foreach (nuint offset in new nuint[] { 1, 8, 16, size / 2, size - 16, size - 1 })
+            {
+                if (offset == 0 || offset >= size) continue;
+                var ex = Assert.Throws<InvalidOperationException>(() => arena.Free(first + offset));
+                Assert.Contains($"0x{(nuint)(first + offset):x}", ex.Message);
+            }
+
+            arena.Free(second);
+            arena.Free(first);
+        }
+
+        arena.Purge();
+        arena.Validate();
+        Assert.Equal(0, arena.GetStats().Allocated);
+    }
+
     public interface IVariant
     {
         static abstract int GuardSmallEvery { get; }

@@ -54,6 +54,45 @@ public class SlabTests
     }
 
     [Theory]
+    [InlineData(4, 12)]
+    [InlineData(4, 14)]
+    [InlineData(4, 16)]
+    [InlineData(3, 12)]
+    public void IsMultipleSaysRegionStartForEveryByteOfEverySlab(int lgQuantum, int lgPage)
+    {
+        // The free path's region-start test, byte by byte over one slab of every bin, against a remainder.
+        var sc = new SizeClasses(lgQuantum, lgPage);
+        for (int b = 0; b < sc.BinCount; b++)
+        {
+            BinInfo bin = sc.GetBin(b);
+            for (uint offset = 0; offset < bin.SlabSize; offset++)
+            {
+                if (bin.Div.IsMultiple(offset) != (offset % bin.RegionSize == 0))
+                    Assert.Fail($"IsMultiple({offset}) by {bin.RegionSize} is {bin.Div.IsMultiple(offset)}");
+            }
+        }
+    }
+
+    [Fact]
+    public void IsMultipleIsExactAtTheEndsOfTheRange()
+    {
+        foreach (uint d in new uint[] { 2, 3, 7, 48, 14336, 1u << 20, 3u << 20, (1u << 31) - 1 })
+        {
+            var div = new DivInfo(d);
+            Assert.Equal(ulong.MaxValue / d + 1, div.MultipleMagic);
+            uint top = uint.MaxValue / d * d;
+            Assert.True(div.IsMultiple(0));
+            Assert.True(div.IsMultiple(d));
+            Assert.True(div.IsMultiple(top));
+            Assert.False(div.IsMultiple(1));
+            Assert.False(div.IsMultiple(d - 1));
+            Assert.False(div.IsMultiple(d + 1));
+            Assert.False(div.IsMultiple(top - 1));
+            if (top != uint.MaxValue) Assert.False(div.IsMultiple(top + 1));
+        }
+    }
+
+    [Theory]
     [InlineData(0u)]
     [InlineData(1u)]
     public void DivisorBelowTwoIsRejected(uint divisor)
