@@ -67,6 +67,17 @@ public sealed record ArenaOptions
     /// </summary>
     public long ThreadCacheMax { get; init; } = 1 << 20;
 
+    /// <summary>
+    /// How many shards each small size class's bin has. Every thread cache is assigned the shard
+    /// with the fewest threads, and fills from and flushes to that shard's slabs, so threads share
+    /// neither a bin lock nor the cache lines of a slab. 0, the default, means four per processor
+    /// (at most <see cref="MaxBinShards"/>); 1 is one bin per class.
+    /// </summary>
+    public int BinShards { get; init; }
+
+    /// <summary>The most shards a bin may have (<see cref="BinShards"/>).</summary>
+    public const int MaxBinShards = 64;
+
     /// <summary>Check every free at once (double frees of small regions are caught immediately). Default false.</summary>
     public bool DebugChecks { get; init; }
 
@@ -167,6 +178,8 @@ public sealed record ArenaOptions
             throw new ArgumentOutOfRangeException(nameof(ProfileSampleBytes), ProfileSampleBytes, ArenaDeclarationRules.ProfileSampleBytesRule);
         if (ThreadCacheMax is < 0 or > 8 << 20)
             throw new ArgumentOutOfRangeException(nameof(ThreadCacheMax), ThreadCacheMax, "The thread cache holds sizes up to at most 8 MiB.");
+        if (BinShards is < 0 or > MaxBinShards)
+            throw new ArgumentOutOfRangeException(nameof(BinShards), BinShards, $"A bin has 1 to {MaxBinShards} shards, or 0 for the default.");
     }
 
     private static string ToPropertyName(string? parameter) =>

@@ -16,8 +16,36 @@ public sealed unsafe partial class Arena<TPolicy>
     {
         using ReadPin pin = Pin();
         var bins = new BinStats[_binCount];
-        for (int i = 0; i < _binCount; i++) bins[i] = _bins[i].GetStats();
+        for (int i = 0; i < _binCount; i++) bins[i] = ClassStats(i);
         return new ArenaStats(_index, _pa.GetStats(), bins, _large.GetStats(i => (long)ClassSize(i)));
+    }
+
+    /// <summary>The shards each small class's bin has.</summary>
+    internal int BinShards => _binShards;
+
+    /// <summary>One shard's bin of class <paramref name="index"/>: its own counters, which <see cref="GetStats"/> sums.</summary>
+    internal BinStats ShardBinStats(int index, int shard) => BinOf(index, shard).GetStats();
+
+    // A class's counters: the sum over its shards' bins.
+    private BinStats ClassStats(int index)
+    {
+        BinStats sum = BinOf(index, 0).GetStats();
+        for (int s = 1; s < _binShards; s++)
+        {
+            BinStats b = BinOf(index, s).GetStats();
+            sum = sum with
+            {
+                Allocations = sum.Allocations + b.Allocations,
+                Deallocations = sum.Deallocations + b.Deallocations,
+                CurrentRegions = sum.CurrentRegions + b.CurrentRegions,
+                Slabs = sum.Slabs + b.Slabs,
+                CurrentSlabs = sum.CurrentSlabs + b.CurrentSlabs,
+                Fills = sum.Fills + b.Fills,
+                Flushes = sum.Flushes + b.Flushes,
+            };
+        }
+
+        return sum;
     }
 
     // A reader from another thread (a metrics listener walking every live arena) may meet Dispose:

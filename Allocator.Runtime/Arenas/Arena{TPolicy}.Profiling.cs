@@ -19,7 +19,11 @@ public sealed unsafe partial class Arena<TPolicy>
     private readonly long _profileInterval;
 
     // A generated policy's constant decides, so without profiling the JIT drops the fast paths' test.
-    private bool Profiled => TPolicy.IsRuntimeConfigured ? _profileInterval != 0 : TPolicy.ProfileSampleBytes != 0;
+    private bool Profiled
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TPolicy.IsRuntimeConfigured ? _profileInterval != 0 : TPolicy.ProfileSampleBytes != 0;
+    }
 
     // The fast paths' test when profiling: the thread's countdown, or an arena that samples every
     // block (which must not wait for a countdown another arena drew).

@@ -64,11 +64,23 @@ public sealed unsafe partial class Arena<TPolicy>
         return TPolicy.IsRuntimeConfigured ? _multipleMagic[index] : GeneratedMultipleMagic.Table[index];
     }
 
-    private bool UseThreadCache => TPolicy.IsRuntimeConfigured ? _threadCache : TPolicy.ThreadCache;
+    private bool UseThreadCache
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TPolicy.IsRuntimeConfigured ? _threadCache : TPolicy.ThreadCache;
+    }
 
-    private bool DebugChecks => TPolicy.IsRuntimeConfigured ? _debugChecks : TPolicy.DebugChecks;
+    private bool DebugChecks
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TPolicy.IsRuntimeConfigured ? _debugChecks : TPolicy.DebugChecks;
+    }
 
-    private bool FreeCaches => TPolicy.IsRuntimeConfigured ? _freeCaches : TPolicy.ThreadCache && !TPolicy.DebugChecks;
+    private bool FreeCaches
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TPolicy.IsRuntimeConfigured ? _freeCaches : TPolicy.ThreadCache && !TPolicy.DebugChecks;
+    }
 
     // Run-time state for every policy: SetDecayTimes may turn decay on for a policy declared without it.
     private bool Decays => Volatile.Read(ref _decays);

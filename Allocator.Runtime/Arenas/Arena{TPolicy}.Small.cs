@@ -24,8 +24,10 @@ public sealed unsafe partial class Arena<TPolicy>
         }
         else
         {
+            // Without a cache a thread still keeps to one shard, so threads rarely share a slab.
             void* one;
-            p = _bins[index].Fill(_pa, &one, 1) == 1 ? one : null;
+            int shard = (int)((uint)Environment.CurrentManagedThreadId % (uint)_binShards);
+            p = BinOf(index, shard).Fill(_pa, &one, 1) == 1 ? one : null;
             Tick(null);
         }
 
@@ -41,8 +43,17 @@ public sealed unsafe partial class Arena<TPolicy>
         if (DebugChecks) CheckNotFreed(slab, pointer, index);
         if (UseThreadCache && index < _cachedClasses)
         {
-            Push(CurrentCache(), index, pointer);
-            return;
+            ThreadCache* tc = ThreadCacheOrNull();
+            if (tc != null)
+            {
+                Push(tc, index, pointer);
+                return;
+            }
+
+            // The thread's first free here, before it allocated here: the block is another thread's.
+            // It goes back to its own slab, not into the new cache, whose regions come from this
+            // thread's shard; kept, it would share a cache line with the other thread's blocks.
+            CurrentCache();
         }
 
         void* one = pointer;
@@ -54,7 +65,7 @@ public sealed unsafe partial class Arena<TPolicy>
     private void CheckNotFreed(Edata* slab, void* pointer, int index)
     {
         int region = RegionOf(slab, pointer, index);
-        if (!_bins[index].IsAllocated(slab, region)) throw DoubleFree(pointer);
+        if (!BinOf(index, slab->BinShard).IsAllocated(slab, region)) throw DoubleFree(pointer);
         if (UseThreadCache && index < _cachedClasses)
         {
             ThreadCache* tc = ThreadCacheOrNull();
@@ -87,8 +98,32 @@ public sealed unsafe partial class Arena<TPolicy>
             }
         }
 
+        // Each shard's regions go back under one hold of its bin's lock; a flush is mostly one shard.
         Edata** emptied = stackalloc Edata*[kept];
-        void* doubleFreed = _bins[index].Return(regions, slabs, kept, emptied, out int emptiedCount);
+        int emptiedCount = 0;
+        void* doubleFreed = null;
+        while (kept > 0)
+        {
+            int shard = slabs[0]->BinShard, same = 0;
+            for (int i = 0; i < kept; i++)
+            {
+                if (slabs[i]->BinShard != shard) continue;
+                void* r = regions[i];
+                Edata* s = slabs[i];
+                regions[i] = regions[same];
+                slabs[i] = slabs[same];
+                regions[same] = r;
+                slabs[same++] = s;
+            }
+
+            void* again = BinOf(index, shard).Return(regions, slabs, same, emptied + emptiedCount, out int n);
+            doubleFreed = again != null ? again : doubleFreed;
+            emptiedCount += n;
+            regions += same;
+            slabs += same;
+            kept -= same;
+        }
+
         for (int i = 0; i < emptiedCount; i++) _pa.Free(emptied[i]);
         if (misfiled != null) throw misfiled;
         if (doubleFreed != null) throw DoubleFree(doubleFreed);

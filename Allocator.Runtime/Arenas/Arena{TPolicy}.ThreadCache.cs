@@ -51,6 +51,8 @@ public sealed unsafe partial class Arena<TPolicy>
             }
 
             tc = ThreadCache.Create(_cacheCapacities, _index, _id, _key);
+            tc->Shard = LeastUsedShard();
+            _shardCaches[tc->Shard]++;
             tc->Next = _caches;
             if (_caches != null) _caches->Prev = tc;
             _caches = tc;
@@ -59,11 +61,27 @@ public sealed unsafe partial class Arena<TPolicy>
         }
     }
 
+    // The shard with the fewest thread caches, the lowest of those (ListLock held).
+    private int LeastUsedShard()
+    {
+        int best = 0;
+        for (int s = 1; s < _binShards; s++)
+        {
+            if (_shardCaches[s] < _shardCaches[best]) best = s;
+        }
+
+        return best;
+    }
+
+    // The bin of class index in a shard.
+    private Bin BinOf(int index, int shard) => _bins[shard * _binCount + index];
+
     /// <summary>A dead thread's cache: flush what it holds into the bins, unlink and free it (ListLock held).</summary>
     internal override void FlushOnThreadExit(nint handle)
     {
         var tc = (ThreadCache*)handle;
         if (tc->Key == _key) FlushAll(tc);
+        _shardCaches[tc->Shard]--;
 
         if (tc->Prev != null) tc->Prev->Next = tc->Next;
         else _caches = tc->Next;
@@ -99,7 +117,7 @@ public sealed unsafe partial class Arena<TPolicy>
         ref CacheBin cb = ref tc->Bins[index];
         int want = Math.Max(1, cb.Capacity >> 1);
         void** buffer = stackalloc void*[want];
-        cb.Fill(buffer, _bins[index].Fill(_pa, buffer, want));
+        cb.Fill(buffer, BinOf(index, tc->Shard).Fill(_pa, buffer, want));
         Tick(tc);
     }
 

@@ -45,7 +45,11 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     private readonly uint* _regionSize;
     private readonly uint* _divMagic;
     private readonly ulong* _multipleMagic;
+    // The bins of shard s are _bins[s * _binCount ..]; _shardCaches counts each shard's thread
+    // caches (under ThreadCaches.ListLock), so a new cache takes the least used shard.
     private readonly Bin[] _bins;
+    private readonly int _binShards;
+    private readonly int[] _shardCaches;
     private readonly LargeExtents _large;
     private readonly int _binCount;
     private readonly int _cachedClasses;
@@ -136,9 +140,12 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
             throw;
         }
 
-        // 4. The bins of the slab classes and the large extents above them.
-        _bins = new Bin[_binCount];
-        for (int i = 0; i < _binCount; i++) _bins[i] = new Bin(_classes.GetBin(i));
+        // 4. The bins of the slab classes, one per shard, and the large extents above them.
+        _binShards = options.BinShards != 0 ? options.BinShards : Math.Min(4 * Environment.ProcessorCount, ArenaOptions.MaxBinShards);
+        _shardCaches = new int[_binShards];
+        _bins = new Bin[_binCount * _binShards];
+        for (int s = 0; s < _binShards; s++)
+            for (int i = 0; i < _binCount; i++) _bins[s * _binCount + i] = new Bin(_classes.GetBin(i), s);
         _large = new LargeExtents(_binCount, _classes.Count - _binCount);
 
         // 5. The thread cache's classes and capacities, and the limits of the inlined paths.

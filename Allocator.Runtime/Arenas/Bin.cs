@@ -16,12 +16,14 @@ namespace Allocator;
 /// non-full slabs ordered by (serial number, address) so the oldest, lowest fill first, and a list
 /// of full ones. It keeps its slabs and counters to itself and offers the arena whole operations,
 /// each under its own lock. That lock ranks below every extent lock, so it is never held across a
-/// call into the page allocator.
+/// call into the page allocator. A class has one bin per shard; every slab records the shard whose
+/// bin made it, and its regions go back to that bin whichever thread frees them.
 /// </summary>
 internal sealed unsafe class Bin
 {
     private readonly RankedLock _lock = new(LockRank.Bin);
     private readonly int _sizeIndex;
+    private readonly int _shard;
     private readonly uint _regionSize;
     private readonly int _regionsPerSlab;
     private readonly nuint _slabSize;
@@ -33,9 +35,10 @@ internal sealed unsafe class Bin
 
     private long _allocations, _deallocations, _currentRegions, _slabs, _currentSlabs, _fills, _flushes;
 
-    public Bin(BinInfo info)
+    public Bin(BinInfo info, int shard)
     {
         _sizeIndex = info.SizeIndex;
+        _shard = shard;
         _regionSize = (uint)info.RegionSize;
         _regionsPerSlab = info.RegionsPerSlab;
         _slabSize = (nuint)info.SlabSize;
@@ -162,6 +165,8 @@ internal sealed unsafe class Bin
                 int used = s->SlabBitmap.CountSet(_regionsPerSlab);
                 if (!s->IsSlab || s->SizeIndex != _sizeIndex || s->State != ExtentState.Active || s->ArenaIndex != arenaIndex)
                     throw Arena.InvariantBroken($"the {where} slab at 0x{(nuint)s->Address:x} of bin {_sizeIndex} has slab={s->IsSlab}, size index {s->SizeIndex}, state {s->State}");
+                if (s->BinShard != _shard)
+                    throw Arena.InvariantBroken($"the {where} slab at 0x{(nuint)s->Address:x} of bin {_sizeIndex} shard {_shard} records shard {s->BinShard}");
                 if (used != _regionsPerSlab - s->FreeRegions)
                     throw Arena.InvariantBroken($"the slab at 0x{(nuint)s->Address:x} of bin {_sizeIndex} has {used} regions marked but {_regionsPerSlab - s->FreeRegions} counted");
                 if (where == "full" && s->FreeRegions != 0 || where == "non-full" && (s->FreeRegions == 0 || s->FreeRegions == _regionsPerSlab))
@@ -226,6 +231,7 @@ internal sealed unsafe class Bin
         if (slab == null) return null;
         slab->SlabBitmap.Init(_regionsPerSlab);
         slab->FreeRegions = _regionsPerSlab;
+        slab->BinShard = _shard;
         return slab;
     }
 

@@ -29,6 +29,9 @@ internal unsafe struct ThreadCache
     /// <summary>Set when the arena was destroyed: only the owning thread (or its exit) may free the block.</summary>
     public int Orphaned;
 
+    /// <summary>The bin shard this cache fills from and flushes to (chosen when it is created).</summary>
+    public int Shard;
+
     public ThreadCache* Next;
     public ThreadCache* Prev;
 

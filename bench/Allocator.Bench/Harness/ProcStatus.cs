@@ -1,11 +1,38 @@
 using System;
 using System.IO;
+using System.Runtime.InteropServices;
 
 namespace Allocator.Bench.Harness;
 
 /// <summary>Reads this process's memory figures from /proc (Linux).</summary>
-public static class ProcStatus
+public static partial class ProcStatus
 {
+    /// <summary>
+    /// Gives back to the OS what glibc's malloc holds free in all its arenas. The .NET runtime's
+    /// JIT compiles through malloc on its own threads and frees it again, and glibc keeps each
+    /// thread arena's freed pages resident; a C program under /usr/bin/time has no JIT, so the
+    /// suite trims before the timed run. False where glibc's malloc_trim is missing.
+    /// </summary>
+    public static bool TrimMalloc()
+    {
+        try
+        {
+            MallocTrim(0);
+            return true;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false;
+        }
+        catch (DllNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
     /// <summary>Resident set size now, in KiB.</summary>
     public static long RssKiB() => Read("/proc/self/status", "VmRSS:");
 
