@@ -15,7 +15,7 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* Allocate(nuint size)
     {
-        if (Profiled && SampleNow(size)) return AllocateSampled(size, zero: false, throwOnFailure: true);
+        if (Profiled) return AllocateProfiled(size, throwOnFailure: true);
         void* p = PopCached(size);
         return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: true);
     }
@@ -24,7 +24,7 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* TryAllocate(nuint size)
     {
-        if (Profiled && SampleNow(size)) return AllocateSampled(size, zero: false, throwOnFailure: false);
+        if (Profiled) return AllocateProfiled(size, throwOnFailure: false);
         void* p = PopCached(size);
         return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: false);
     }
@@ -58,7 +58,7 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override void* AllocateZeroed(nuint size)
     {
-        if (Profiled && SampleNow(size)) return AllocateSampled(size, zero: true, throwOnFailure: true);
+        if (Profiled) return AllocateProfiledSlow(size, zero: true, throwOnFailure: true);
         void* p = AllocateSlow(size, zero: true, throwOnFailure: true);
         return p;
     }
@@ -71,7 +71,7 @@ public sealed unsafe partial class Arena<TPolicy>
         int index = _classes.SizeToIndex(usable);
         void* p = AllocateLarge((nuint)usable, index, alignment < _page ? _page : alignment, zero: false);
         if (p == null) throw OutOfMemory((nuint)usable);
-        return Profiled && SampleNow((nuint)usable) ? SampleAligned(p, (nuint)usable, index) : p;
+        return Profiled ? SampleAligned(p, (nuint)usable, index) : p;
     }
 
     /// <inheritdoc/>
