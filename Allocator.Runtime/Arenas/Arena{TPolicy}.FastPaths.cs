@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Allocator.Map;
 using Allocator.Metadata;
+using Allocator.Os;
 using Allocator.Profiling;
 
 namespace Allocator;
@@ -138,7 +139,7 @@ public sealed unsafe partial class Arena<TPolicy>
     {
         if (size <= _freeFastMax && MayPushSized(pointer))
         {
-            if (ThreadCaches.LastKey != _key)
+            if (ThreadCaches.LastKey != SizedPushKey)
             {
                 FreeSizedFromTable(pointer, size);
                 return;
@@ -153,11 +154,15 @@ public sealed unsafe partial class Arena<TPolicy>
         Free(pointer);
     }
 
-    // Whether FreeSized may push the block without looking it up: not null, and when profiling not
-    // on a page boundary (where a sampled block would be; a slab region there takes the lookup).
+    // Whether FreeSized may push the block without looking it up: not null, and for a generated
+    // policy that profiles not on a page boundary (where a sampled block would be; a slab region there
+    // takes the lookup). A runtime policy that profiles is sent out of line by its key instead.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool MayPushSized(void* pointer) =>
-        TPolicy.IsRuntimeConfigured || Profiled ? ((nuint)pointer & _freeSizedMask) != 0 : pointer != null;
+        !TPolicy.IsRuntimeConfigured && Profiled ? ((nuint)pointer & (Pages.PageSize - 1)) != 0 : pointer != null;
+
+    // The key FreeSized's inlined push compares with the thread's last-used one.
+    private ulong SizedPushKey => TPolicy.IsRuntimeConfigured ? _sizedPushKey : _key;
 
     /// <inheritdoc/>
     public override void FreeSized(void* pointer, nuint size, nuint alignment)
@@ -194,12 +199,19 @@ public sealed unsafe partial class Arena<TPolicy>
             "Pass the size (and alignment) it was allocated with; the block was not freed.");
     }
 
-    // FreeSized when the thread last used another arena's cache (or none): find this arena's through
-    // the thread's table, out of line so that the inlined path stays small.
+    // FreeSized when the thread last used another arena's cache (or none), and every small one of a
+    // runtime policy that profiles: find this arena's cache, out of line so that the inlined path
+    // stays small. A block on a page boundary may be a sample there, and takes the lookup.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void FreeSizedFromTable(void* pointer, nuint size)
     {
-        ThreadCache* tc = ThreadCaches.GetFromTable(_index, _key);
+        if (TPolicy.IsRuntimeConfigured && Profiled && ((nuint)pointer & (_page - 1)) == 0)
+        {
+            Free(pointer);
+            return;
+        }
+
+        ThreadCache* tc = ThreadCacheOrNull();
         if (tc == null)
         {
             Free(pointer);

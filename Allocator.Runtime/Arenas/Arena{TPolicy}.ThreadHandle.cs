@@ -62,7 +62,7 @@ public sealed unsafe partial class Arena<TPolicy>
         public void FreeSized(void* pointer, nuint size)
         {
             Arena<TPolicy> arena = _arena;
-            if (size <= arena._freeFastMax && arena.MayPushSized(pointer) && arena._key == _key &&
+            if (size <= arena._freeFastMax && arena.MayPushSized(pointer) && arena.SizedPushKey == _key &&
                 _cache->Bins[arena.SmallIndex(size)].TryPush(pointer))
                 return;
             arena.FreeSized(pointer, size);
