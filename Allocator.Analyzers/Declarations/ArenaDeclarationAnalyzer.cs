@@ -28,6 +28,7 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.TooManySizeClasses,
         DiagnosticDescriptors.ConfigurationWithoutArena,
         DiagnosticDescriptors.ProfileSampleBytesOutOfRange,
+        DiagnosticDescriptors.LeakReportWithSampleInterval,
         DiagnosticDescriptors.HugePageSettingOutOfRange,
         DiagnosticDescriptors.HugePagesWithCustomHooks);
 
@@ -163,6 +164,7 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
             ArenaRule.ExtentMaxActiveFitOutOfRange => DiagnosticDescriptors.ExtentMaxActiveFitOutOfRange,
             ArenaRule.TooManySizeClasses => DiagnosticDescriptors.TooManySizeClasses,
             ArenaRule.ProfileSampleBytesOutOfRange => DiagnosticDescriptors.ProfileSampleBytesOutOfRange,
+            ArenaRule.LeakReportWithSampleInterval => DiagnosticDescriptors.LeakReportWithSampleInterval,
             ArenaRule.HugePageSettingOutOfRange => DiagnosticDescriptors.HugePageSettingOutOfRange,
             _ => DiagnosticDescriptors.SizeClassParameters,
         },

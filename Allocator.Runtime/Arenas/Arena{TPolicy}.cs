@@ -96,7 +96,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         options = WithPolicy(options);
         options.Validate();
         if (!TPolicy.IsRuntimeConfigured && TPolicy.ProfileSampleBytes == 0 && options.LeakReport)
-            throw new ArgumentException("Leak reports need a profiling arena: declare [Arena(ProfileSampleBytes = ...)] on it.", nameof(options));
+            throw new ArgumentException("Leak reports need a profiling arena: declare [Arena(LeakReport = true)] (or ProfileSampleBytes) on it.", nameof(options));
         _profileInterval = ProfileIntervalOf(options);
         _leakReport = options.LeakReport;
         _profiler = _profileInterval != 0 ? new HeapProfiler(_profileInterval) : null;
@@ -302,6 +302,8 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
             ThreadCache = TPolicy.ThreadCache,
             DebugChecks = TPolicy.DebugChecks,
             ProfileSampleBytes = TPolicy.ProfileSampleBytes,
+            // The declaration's switch, or the options' on an arena whose declaration profiles.
+            LeakReport = TPolicy.LeakReport || options.LeakReport,
             HugePages = TPolicy.HugePages,
             HugifyDelayMs = TPolicy.HugifyDelayMs,
             HugificationThreshold = TPolicy.HugificationThreshold,
