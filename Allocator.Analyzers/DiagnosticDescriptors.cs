@@ -98,12 +98,6 @@ internal static class DiagnosticDescriptors
         title: "The extent hooks type cannot be created",
         message: "'{0}' cannot be created by the generated policy; make it a non-abstract, non-generic type with a public parameterless constructor");
 
-    public static readonly DiagnosticDescriptor TooManySizeClasses = Error(
-        DiagnosticIds.TooManySizeClasses,
-        Reliability,
-        title: "The size-class parameters yield more classes than the size index can number",
-        message: "Too many size classes on '{0}': {1}");
-
     public static readonly DiagnosticDescriptor ConfigurationWithoutArena = new(
         DiagnosticIds.ConfigurationWithoutArena,
         "An arena configuration attribute is used without [Arena]",

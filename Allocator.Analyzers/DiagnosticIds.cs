@@ -33,9 +33,6 @@ public static class DiagnosticIds
     /// <summary>The [ExtentHooks] type has no public parameterless constructor.</summary>
     public const string HooksNotConstructible = "ALLOC1009";
 
-    /// <summary>More size classes than the size index can number.</summary>
-    public const string TooManySizeClasses = "ALLOC1010";
-
     /// <summary>[SizeClasses], [Guards], [HugePages] or [ExtentHooks] on a type without [Arena]: it has no effect.</summary>
     public const string ConfigurationWithoutArena = "ALLOC1011";
 

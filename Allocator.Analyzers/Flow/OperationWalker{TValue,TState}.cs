@@ -94,95 +94,27 @@ internal abstract class OperationWalker<TValue, TState> : FlowWalker<TState>
     }
 
     /// <summary>Evaluates an operation in a read position and returns its value, if the flow knows one.</summary>
-    protected TValue? Evaluate(IOperation? operation)
+    protected TValue? Evaluate(IOperation? operation) => operation switch
     {
-        switch (operation)
-        {
-            case null:
-                return null;
-            case ILocalReferenceOperation local:
-                return Read(local, local.Local);
-            case IParameterReferenceOperation parameter:
-                return Read(parameter, parameter.Parameter);
-            case IFlowCaptureReferenceOperation capture:
-                return State.Variables.TryGetValue(capture.Id, out var captured) ? captured : null;
-            case IFlowCaptureOperation capture:
-            {
-                var value = Evaluate(capture.Value);
-                if (value is null) State.Variables.Remove(capture.Id);
-                else State.Variables.Set(capture.Id, value);
-                return null;
-            }
-
-            case ISimpleAssignmentOperation assignment:
-            {
-                var value = Evaluate(assignment.Value);
-                Assign(assignment.Target, value ?? Fresh(assignment, static () => new TValue()));
-                return value;
-            }
-
-            case ICompoundAssignmentOperation compound:
-            {
-                var old = Evaluate(compound.Target);
-                Evaluate(compound.Value);
-                Assign(compound.Target, Fresh(compound, () => OnArithmetic(old)));
-                return null;
-            }
-
-            case IIncrementOrDecrementOperation step:
-            {
-                var old = Evaluate(step.Target);
-                Assign(step.Target, Fresh(step, () => OnArithmetic(old)));
-                return null;
-            }
-
-            case IConversionOperation conversion:
-                return OnConversion(conversion, Evaluate(conversion.Operand));
-            case IInvocationOperation invocation:
-            {
-                var instance = Evaluate(invocation.Instance);
-                var arguments = EvaluateArguments(invocation.Arguments);
-                var result = OnInvocation(invocation, instance, arguments);
-                WriteBack(invocation.Arguments, invocation.TargetMethod);
-                return result;
-            }
-
-            case IObjectCreationOperation creation:
-            {
-                var arguments = EvaluateArguments(creation.Arguments);
-                if (creation.Initializer is not null) Evaluate(creation.Initializer);
-                var result = OnObjectCreation(creation, arguments);
-                if (creation.Constructor is { } constructor) WriteBack(creation.Arguments, constructor);
-                return result;
-            }
-
-            case IFieldReferenceOperation field:
-                return OnFieldReference(field, Evaluate(field.Instance));
-            case IPropertyReferenceOperation property:
-            {
-                var instance = Evaluate(property.Instance);
-                EvaluateArguments(property.Arguments);
-                return OnPropertyReference(property, instance);
-            }
-
-            case IBinaryOperation binary:
-            {
-                var left = Evaluate(binary.LeftOperand);
-                var right = Evaluate(binary.RightOperand);
-                return binary.Type is IPointerTypeSymbol ? Fresh(binary, () => OnArithmetic(left ?? right)) : null;
-            }
-
-            case IAddressOfOperation addressOf:
-                return OnAddressOf(addressOf, Evaluate(addressOf.Reference));
-            case IParenthesizedOperation parenthesized:
-                return Evaluate(parenthesized.Operand);
-            case IFlowAnonymousFunctionOperation:
-                return null;
-            default:
-                foreach (var child in operation.ChildOperations) Evaluate(child);
-                return null;
-        }
-    }
+        null => null,
+        ILocalReferenceOperation local => Read(local, local.Local),
+        IParameterReferenceOperation parameter => Read(parameter, parameter.Parameter),
+        IFlowCaptureReferenceOperation capture => State.Variables.TryGetValue(capture.Id, out var captured) ? captured : null,
+        IFlowCaptureOperation capture => Capture(capture),
+        ISimpleAssignmentOperation assignment => SimpleAssignment(assignment),
+        ICompoundAssignmentOperation compound => Rewrite(compound, compound.Target, compound.Value),
+        IIncrementOrDecrementOperation step => Rewrite(step, step.Target, null),
+        IConversionOperation conversion => OnConversion(conversion, Evaluate(conversion.Operand)),
+        IInvocationOperation invocation => Invocation(invocation),
+        IObjectCreationOperation creation => ObjectCreation(creation),
+        IFieldReferenceOperation field => OnFieldReference(field, Evaluate(field.Instance)),
+        IPropertyReferenceOperation property => PropertyReference(property),
+        IBinaryOperation binary => Binary(binary),
+        IAddressOfOperation addressOf => OnAddressOf(addressOf, Evaluate(addressOf.Reference)),
+        IParenthesizedOperation parenthesized => Evaluate(parenthesized.Operand),
+        IFlowAnonymousFunctionOperation => null,
+        _ => Children(operation),
+    };
 
     /// <summary>The value a parameter holds when the method starts.</summary>
     protected virtual TValue OnParameter(IParameterSymbol parameter) => new();
@@ -230,6 +162,68 @@ internal abstract class OperationWalker<TValue, TState> : FlowWalker<TState>
             _ => null,
         };
         return owner as IMethodSymbol;
+    }
+
+    private TValue? Capture(IFlowCaptureOperation capture)
+    {
+        var value = Evaluate(capture.Value);
+        if (value is null) State.Variables.Remove(capture.Id);
+        else State.Variables.Set(capture.Id, value);
+        return null;
+    }
+
+    private TValue? SimpleAssignment(ISimpleAssignmentOperation assignment)
+    {
+        var value = Evaluate(assignment.Value);
+        Assign(assignment.Target, value ?? Fresh(assignment, static () => new TValue()));
+        return value;
+    }
+
+    /// <summary>A compound assignment or a step: the target gets a value computed from its old one.</summary>
+    private TValue? Rewrite(IOperation site, IOperation target, IOperation? operand)
+    {
+        var old = Evaluate(target);
+        Evaluate(operand);
+        Assign(target, Fresh(site, () => OnArithmetic(old)));
+        return null;
+    }
+
+    private TValue? Invocation(IInvocationOperation invocation)
+    {
+        var instance = Evaluate(invocation.Instance);
+        var arguments = EvaluateArguments(invocation.Arguments);
+        var result = OnInvocation(invocation, instance, arguments);
+        WriteBack(invocation.Arguments, invocation.TargetMethod);
+        return result;
+    }
+
+    private TValue? ObjectCreation(IObjectCreationOperation creation)
+    {
+        var arguments = EvaluateArguments(creation.Arguments);
+        Evaluate(creation.Initializer);
+        var result = OnObjectCreation(creation, arguments);
+        if (creation.Constructor is { } constructor) WriteBack(creation.Arguments, constructor);
+        return result;
+    }
+
+    private TValue? PropertyReference(IPropertyReferenceOperation property)
+    {
+        var instance = Evaluate(property.Instance);
+        EvaluateArguments(property.Arguments);
+        return OnPropertyReference(property, instance);
+    }
+
+    private TValue? Binary(IBinaryOperation binary)
+    {
+        var left = Evaluate(binary.LeftOperand);
+        var right = Evaluate(binary.RightOperand);
+        return binary.Type is IPointerTypeSymbol ? Fresh(binary, () => OnArithmetic(left ?? right)) : null;
+    }
+
+    private TValue? Children(IOperation operation)
+    {
+        foreach (var child in operation.ChildOperations) Evaluate(child);
+        return null;
     }
 
     private TValue? Read(IOperation reference, ISymbol symbol)

@@ -28,7 +28,7 @@ internal sealed unsafe class Bin
     private readonly DivInfo _div;
 
     private Edata* _current;
-    private EdataHeap<SerialThenAddress> _nonFull;
+    private PairingHeap<Edata, SerialThenAddress> _nonFull;
     private EdataList<ActiveLinks> _full;
 
     private long _allocations, _deallocations, _currentRegions, _slabs, _currentSlabs, _fills, _flushes;
@@ -326,7 +326,7 @@ internal sealed unsafe class Bin
         for (Edata* s = _full.First; s != null; s = EdataList<ActiveLinks>.Next(s)) slabs.Add((nint)s);
     }
 
-    // An EdataHeap.ForEach visitor that adds each extent to the List<nint> its state points at.
+    // A PairingHeap.ForEach visitor that adds each extent to the List<nint> its state points at.
     private static void Collect(Edata* e, void* state) => Unsafe.AsRef<List<nint>>(state).Add((nint)e);
 
     private long PurgeFreePages(ExtentContext ctx, Edata* slab)

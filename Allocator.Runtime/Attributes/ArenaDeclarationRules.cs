@@ -12,7 +12,6 @@ internal enum ArenaRule
     OversizeThresholdBelowPage,
     ExtentMaxActiveFitOutOfRange,
     SizeClassParameters,
-    TooManySizeClasses,
     ProfileSampleBytesOutOfRange,
     HugePageSettingOutOfRange,
     LeakReportWithSampleInterval,
@@ -105,11 +104,10 @@ internal static class ArenaDeclarationRules
         }
 
         // The size-class rules are the runtime table builder's own, so a declaration that passes
-        // here always builds. The class-count bound gets its own rule: the fix differs.
+        // here always builds.
         if (!SizeClasses.TryValidate(settings.LgQuantum, settings.LgPage, settings.LgGroup, settings.LgTinyMin, out var parameter, out var error))
         {
-            var tooMany = parameter == "lgGroup" && settings.LgGroup is >= 0 and <= SizeClasses.MaxLgGroup;
-            Add(tooMany ? ArenaRule.TooManySizeClasses : ArenaRule.SizeClassParameters, SizeClassesAttributeName, PropertyName(parameter), error ?? "invalid size classes");
+            Add(ArenaRule.SizeClassParameters, SizeClassesAttributeName, PropertyName(parameter), error ?? "invalid size classes");
         }
 
         CheckDecay(settings.DirtyDecayMs, nameof(ArenaSettings.DirtyDecayMs), Add);

@@ -19,7 +19,7 @@ internal sealed unsafe class Eset
 {
     private struct Bin
     {
-        public EdataHeap<SerialThenAddress> Heap;
+        public PairingHeap<Edata, SerialThenAddress> Heap;
         public long Extents;
         public long Bytes;
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using Allocator.Metadata;
 using Allocator.Sizing;
 
 namespace Allocator.Hpa;
@@ -28,7 +29,7 @@ internal sealed unsafe class Psset
 
     private readonly SizeClasses _classes;
     private readonly nuint _page = Os.Pages.PageSize;
-    private readonly HpdataHeap[] _bins = new HpdataHeap[NPsizes];
+    private readonly PairingHeap<Hpdata, HpdataByAge>[] _bins = new PairingHeap<Hpdata, HpdataByAge>[NPsizes];
     private ulong _binBitmap;
     private Hpdata* _empty;
     private readonly Hpdata*[] _purgeHead = new Hpdata*[NPurgeLists], _purgeTail = new Hpdata*[NPurgeLists];

@@ -11,7 +11,7 @@ namespace Allocator.Map;
 /// </summary>
 /// <remarks>
 /// Layout (jemalloc's compact leaf): bit 0 slab, bit 1 head, bits 2-4 state, bits 7-47 the edata
-/// pointer (128-byte aligned, so its low 7 bits are free), bits 48-55 the size index.
+/// pointer (128-byte aligned, so its low 7 bits are free), bits 48-63 the size index.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
 public readonly unsafe struct RtreeContents
@@ -51,7 +51,7 @@ public readonly unsafe struct RtreeContents
     /// <summary>Packs contents into a leaf word.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Encode(in RtreeContents c) =>
-        ((ulong)(c.SizeIndex & 0xFF) << 48) | ((ulong)c.Edata & PointerMask) | ((ulong)c.State << 2) |
+        ((ulong)(ushort)c.SizeIndex << SizeIndexShift) | ((ulong)c.Edata & PointerMask) | ((ulong)c.State << 2) |
         (c.IsHead ? 2UL : 0UL) | (c.IsSlab ? 1UL : 0UL);
 
     /// <summary>Unpacks a leaf word.</summary>
@@ -61,7 +61,7 @@ public readonly unsafe struct RtreeContents
         // User-space addresses have bit 47 clear on the platforms supported, so no sign extension.
         var edata = (Edata*)(word & PointerMask);
         if (edata == null) return new RtreeContents(null, Allocator.Metadata.Edata.NoSizeIndex, false, false, ExtentState.Active);
-        return new RtreeContents(edata, (int)((word >> 48) & 0xFF), (word & 1) != 0, (word & 2) != 0, (ExtentState)((word >> 2) & 7));
+        return new RtreeContents(edata, (int)(word >> SizeIndexShift), (word & 1) != 0, (word & 2) != 0, (ExtentState)((word >> 2) & 7));
     }
 
     /// <summary>
@@ -85,7 +85,7 @@ public readonly unsafe struct RtreeContents
 
     /// <summary>The size index of a non-empty word.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int SizeIndexOf(ulong word) => (byte)(word >> SizeIndexShift);
+    internal static int SizeIndexOf(ulong word) => (int)(word >> SizeIndexShift);
 
     /// <summary>The word with only its state bits replaced.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

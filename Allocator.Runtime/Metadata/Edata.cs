@@ -18,15 +18,19 @@ namespace Allocator.Metadata;
 [StructLayout(LayoutKind.Explicit, Size = 128)]
 public unsafe struct Edata
 {
-    /// <summary>Size index meaning "no size class" (not active, or not registered with one).</summary>
-    public const int NoSizeIndex = 255;
+    /// <summary>Size index meaning "no size class" (not active, or not registered with one): the largest value of its ten bits.</summary>
+    public const int NoSizeIndex = (1 << SizeIndexBits) - 1;
+
+    // Ten bits hold the index of every configuration SizeClasses accepts (at most 911 classes, with
+    // 16 classes per doubling and an 8-byte quantum) and leave one value for NoSizeIndex.
+    private const int SizeIndexBits = 10;
 
     /// <summary>Arena index meaning "owned by no arena".</summary>
     public const uint NoArena = 0xFFF;
 
     private const int ArenaBits = 12, SlabShift = 12, CommittedShift = 13, PaiShift = 14, ZeroedShift = 15;
-    private const int GuardedShift = 16, StateShift = 17, SizeIndexShift = 20, FreeShift = 28, BinShardShift = 38, HeadShift = 44;
-    private const int ProfiledShift = 45;
+    private const int GuardedShift = 16, StateShift = 17, SizeIndexShift = 20, FreeShift = 30, BinShardShift = 40, HeadShift = 46;
+    private const int ProfiledShift = 47;
 
     [FieldOffset(0)] private ulong _bits;
 
@@ -91,7 +95,7 @@ public unsafe struct Edata
     public ExtentState State { readonly get => (ExtentState)((_bits >> StateShift) & 7); internal set => SetField(StateShift, 3, (uint)value); }
 
     /// <summary>Size class index of the allocation it backs, or <see cref="NoSizeIndex"/>.</summary>
-    public int SizeIndex { readonly get => (int)((_bits >> SizeIndexShift) & 0xFF); internal set => SetField(SizeIndexShift, 8, (uint)value); }
+    public int SizeIndex { readonly get => (int)((_bits >> SizeIndexShift) & NoSizeIndex); internal set => SetField(SizeIndexShift, SizeIndexBits, (uint)value); }
 
     /// <summary>Free regions (slabs only).</summary>
     public int FreeRegions { readonly get => (int)((_bits >> FreeShift) & 0x3FF); internal set => SetField(FreeShift, 10, (uint)value); }

@@ -16,7 +16,7 @@ internal sealed unsafe class EdataCache
 {
     private readonly Base _base;
     private readonly RankedLock _lock = new(LockRank.EdataCache);
-    private EdataHeap<EsnThenPointer> _free;
+    private PairingHeap<Edata, EsnThenPointer> _free;
     private long _count;
 
     /// <summary>Creates a cache that draws new structs from <paramref name="base"/>.</summary>

@@ -36,7 +36,8 @@ public sealed partial class SizeClasses
     private byte[] BuildSizeToIndex()
     {
         // Walk the classes in order and give each slot up to ceil(size / 2^lgTinyMin) the
-        // first class that covers it.
+        // first class that covers it. The classes up to 4096 bytes number at most 97 (16 per
+        // doubling over an 8-byte quantum), so their indexes fit a byte whatever the group.
         int length = (int)(_lookupMaxClass >> _lgTinyMin) + 1;
         var table = new byte[length];
         int slot = 0;

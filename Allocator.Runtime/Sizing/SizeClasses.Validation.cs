@@ -15,10 +15,11 @@ public sealed partial class SizeClasses
     public const int MaxLgGroup = 4;
 
     /// <summary>
-    /// Most classes a configuration may have: size indexes are stored in a byte (lookup table,
-    /// extent map), and one value, <see cref="Count"/>, must remain to mean "too large".
+    /// Most classes a configuration may have: extent metadata stores a size index in ten bits, and
+    /// one value must remain to mean "no class". Every configuration <see cref="MaxLgGroup"/> allows
+    /// fits (16 classes per doubling over an 8-byte quantum give 911).
     /// </summary>
-    public const int MaxClassCount = 255;
+    public const int MaxClassCount = 1023;
 
     /// <summary>
     /// Checks a configuration without building it. The analyzers call this so that the rules
@@ -26,7 +27,7 @@ public sealed partial class SizeClasses
     /// </summary>
     /// <param name="lgQuantum">Log2 of the quantum: at least 3 and below <paramref name="lgPage"/>, and with <paramref name="lgGroup"/> at most 11.</param>
     /// <param name="lgPage">Log2 of the page size, <see cref="MinLgPage"/> to <see cref="MaxLgPage"/>.</param>
-    /// <param name="lgGroup">Log2 of the classes per doubling, 0 to <see cref="MaxLgGroup"/>, and small enough for <see cref="MaxClassCount"/>.</param>
+    /// <param name="lgGroup">Log2 of the classes per doubling, 0 to <see cref="MaxLgGroup"/>.</param>
     /// <param name="lgTinyMin">Log2 of the smallest class, <see cref="MinLgTinyMin"/> to <paramref name="lgQuantum"/>.</param>
     /// <param name="parameterName">On failure, the name of the parameter to blame; otherwise null.</param>
     /// <param name="error">On failure, what is wrong and what is allowed; otherwise null.</param>
@@ -67,12 +68,6 @@ public sealed partial class SizeClasses
         if (lgQuantum + lgGroup >= SizeClassTable.LgMaxLookup)
         {
             return Fail(nameof(lgQuantum), "lgQuantum + lgGroup must be at most " + (SizeClassTable.LgMaxLookup - 1) + " so that the 4096-byte lookup table ends in a regular group; they are " + lgQuantum + " + " + lgGroup + ".", out parameterName, out error);
-        }
-
-        int count = SizeClassTable.CountClasses(lgQuantum, lgGroup, lgTinyMin);
-        if (count > MaxClassCount)
-        {
-            return Fail(nameof(lgGroup), "these parameters give " + count + " size classes, but a size index is one byte and at most " + MaxClassCount + " classes fit; lower lgGroup.", out parameterName, out error);
         }
 
         // A slab's region bitmap has SlabMaxRegions bits; check every bin against it.

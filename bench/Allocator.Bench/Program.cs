@@ -6,6 +6,7 @@ using System.Linq;
 using Allocator.Bench.Harness;
 using Allocator.Bench.Peers;
 using Allocator.Bench.Report;
+using Allocator.Bench.Sqlite;
 using Allocator.Bench.Suite;
 
 namespace Allocator.Bench;
@@ -28,6 +29,10 @@ public static class Program
                     for a profiler; stops after S seconds or N operations (whole runs), whichever is first
           hugepages [--quick] [--out DIR]      issue 14's hugepage goals: Off, Eager and Lazy arenas against
                     jemalloc with and without MALLOC_CONF=hpa:true, each in its own process
+          sqlite    [--rows N] [--rounds R] [--out DIR] [--peers a,b]   issue 17's SQLite job (samples/SqliteOnArena)
+                    on the arena and on glibc, jemalloc, mimalloc, tcmalloc through the same callback layer, each
+                    run in its own process, rounds interleaved (default 200000 rows, 5 rounds, every peer)
+          sqlite-child --peer ID --rows N       (internal) one run of the SQLite job in this process
           memory-child --peer ID --bytes N      (internal) one peer's memory run in this process
           hugepage-child --peer ID --bytes N --reads R --wait-ms W   (internal) one peer's hugepage run
           suite-child --peer ID --workload ID --mode full|quick   (internal) one suite run in this process
@@ -88,6 +93,19 @@ public static class Program
                     long.Parse(options.Value("--bytes") ?? "1073741824", CultureInfo.InvariantCulture),
                     int.Parse(options.Value("--reads") ?? "20000000", CultureInfo.InvariantCulture),
                     int.Parse(options.Value("--wait-ms") ?? "0", CultureInfo.InvariantCulture));
+            case "sqlite":
+                return SqliteBench.Run(
+                    options.Value("--peers") is { } sqlitePeers
+                        ? sqlitePeers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        : SqliteBench.AllPeers,
+                    int.Parse(options.Value("--rows") ?? "200000", CultureInfo.InvariantCulture),
+                    int.Parse(options.Value("--rounds") ?? "5", CultureInfo.InvariantCulture),
+                    options.Value("--out") ?? DefaultOutput(),
+                    string.Join(' ', args));
+            case "sqlite-child":
+                return SqliteBench.Child(
+                    options.Value("--peer") ?? throw new ArgumentException("sqlite-child needs --peer"),
+                    int.Parse(options.Value("--rows") ?? throw new ArgumentException("sqlite-child needs --rows"), CultureInfo.InvariantCulture));
             case "memory-child":
                 return Runner.MemoryChild(
                     options.Value("--peer") ?? throw new ArgumentException("memory-child needs --peer"),

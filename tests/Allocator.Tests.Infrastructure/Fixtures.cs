@@ -78,10 +78,6 @@ public static partial class Fixtures
             using Allocator;
             [Arena, SizeClasses({|ALLOC1003:LgGroup = 5|})] public sealed partial class BadClasses;
             """),
-        ("ALLOC1010", "SixteenClassesPerDoubling", """
-            using Allocator;
-            [Arena, SizeClasses({|ALLOC1010:LgGroup = 4|})] public sealed partial class TooManyClasses;
-            """),
         ("ALLOC1004", "DirtyDecayBelowMinusOne", """
             using Allocator;
             [Arena({|ALLOC1004:DirtyDecayMs = -2|})] public sealed partial class BadDecay;

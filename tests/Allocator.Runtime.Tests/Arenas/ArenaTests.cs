@@ -17,6 +17,10 @@ public sealed unsafe class ArenaTests
     [InlineData(4, 2, 3, false)]
     [InlineData(3, 2, 3, true)]
     [InlineData(4, 1, 4, true)]
+    [InlineData(4, 3, 3, true)]
+    [InlineData(4, 3, 3, false)]
+    [InlineData(3, 4, 3, true)]
+    [InlineData(4, 4, 3, false)]
     public void SizesAboveTheLookupTableGetTheirClass(int lgQuantum, int lgGroup, int lgTinyMin, bool threadCache)
     {
         // Above the lookup table the arena computes the class itself; around every class boundary up
@@ -36,6 +40,65 @@ public sealed unsafe class ArenaTests
                     arena.FreeSized(p, (nuint)size);
                 }
             }
+        }
+
+        arena.Validate();
+    }
+
+    [Theory]
+    [InlineData(3, true)]
+    [InlineData(3, false)]
+    [InlineData(4, true)]
+    public void EverySmallClassOfAWideGroupFillsThreeSlabsWithoutOverlap(int lgGroup, bool threadCache)
+    {
+        // Eight or sixteen classes per doubling: twice or four times the bins, slabs of up to 31
+        // pages. Three slabs' worth of every small
+        // class, each block filled with its own byte, then checked, freed and validated.
+        using var arena = NewArena(new ArenaOptions { LgGroup = lgGroup, ThreadCache = threadCache });
+        var classes = new Allocator.Sizing.SizeClasses(4, 12, lgGroup);
+        var live = new List<(nint P, ulong Size, byte Fill)>();
+        for (int i = 0; i < classes.BinCount; i++)
+        {
+            ulong size = classes.IndexToSize(i);
+            int count = 3 * classes.GetBin(i).RegionsPerSlab;
+            for (int k = 0; k < count; k++)
+            {
+                byte* p = (byte*)arena.Allocate((nuint)size);
+                Assert.Equal(size, (ulong)arena.UsableSize(p));
+                byte fill = (byte)(live.Count * 31 + 1);
+                new Span<byte>(p, (int)size).Fill(fill);
+                live.Add(((nint)p, size, fill));
+            }
+        }
+
+        arena.Validate();
+        foreach (var (p, size, fill) in live)
+        {
+            Assert.True(new ReadOnlySpan<byte>((void*)p, (int)size).IndexOfAnyExcept(fill) < 0, "blocks overlap");
+            arena.Free((void*)p);
+        }
+
+        arena.Validate();
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_size_index_above_a_byte_survives_the_extent_map_and_the_metadata(bool threadCache)
+    {
+        // Sixteen classes per doubling: index 256, the first a byte cannot hold, is the 8 MiB class.
+        // The arena reads a block's class back from its rtree leaf and its edata.
+        using var arena = NewArena(new ArenaOptions { LgGroup = 4, ThreadCache = threadCache });
+        var classes = new Allocator.Sizing.SizeClasses(4, 12, 4);
+        for (int index = 255; index <= 258; index++)
+        {
+            ulong size = classes.IndexToSize(index);
+            byte* p = (byte*)arena.Allocate((nuint)size - 1);
+            Assert.Equal(size, (ulong)arena.UsableSize(p));
+            p[0] = 1;
+            p[size - 1] = 2;
+            arena.Validate();
+            arena.FreeSized(p, (nuint)size - 1);
         }
 
         arena.Validate();

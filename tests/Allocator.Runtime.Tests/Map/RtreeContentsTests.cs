@@ -7,7 +7,8 @@ namespace Allocator.Tests.Map;
 
 /// <summary>
 /// The packed leaf word of reference 2.3: bit 0 slab, bit 1 head, bits 2-4 state, bits 5-6 zero,
-/// bits 7-47 the 128-aligned edata pointer, bits 48-55 the size index, bits 56-63 zero.
+/// bits 7-47 the 128-aligned edata pointer, bits 48-63 the size index (wide enough for
+/// every index a configuration with up to 16 classes per doubling numbers, and for Edata.NoSizeIndex).
 /// </summary>
 public unsafe class RtreeContentsTests
 {
@@ -37,7 +38,7 @@ public unsafe class RtreeContentsTests
     {
         foreach (ulong pointer in new[] { 128UL, PointerBits, 0x5555_5555_5580UL & PointerBits })
             foreach (ExtentState state in States)
-                for (int sizeIndex = 0; sizeIndex <= 255; sizeIndex++)
+                for (int sizeIndex = 0; sizeIndex <= Edata.NoSizeIndex; sizeIndex++)
                     for (int flags = 0; flags < 4; flags++)
                         AssertRoundTrip(pointer, sizeIndex, (flags & 1) != 0, (flags & 2) != 0, state);
     }
@@ -45,7 +46,7 @@ public unsafe class RtreeContentsTests
     [Fact]
     public void Encode_then_decode_is_the_identity_for_any_aligned_48_bit_pointer()
     {
-        Gen.Select(Gen.ULong[1, (1UL << 41) - 1], Gen.Int[0, 255], Gen.Bool, Gen.Bool, Gen.Int[0, States.Length - 1])
+        Gen.Select(Gen.ULong[1, (1UL << 41) - 1], Gen.Int[0, ushort.MaxValue], Gen.Bool, Gen.Bool, Gen.Int[0, States.Length - 1])
             .Sample((p, sizeIndex, slab, head, state) => AssertRoundTrip(p << 7, sizeIndex, slab, head, States[state]), iter: 20_000);
     }
 
@@ -63,7 +64,7 @@ public unsafe class RtreeContentsTests
     [Fact]
     public void WithState_rewrites_only_the_three_state_bits()
     {
-        Gen.Select(Gen.ULong[1, (1UL << 41) - 1], Gen.Int[0, 255], Gen.Int[0, 3], Gen.Int[0, States.Length - 1], Gen.Int[0, States.Length - 1])
+        Gen.Select(Gen.ULong[1, (1UL << 41) - 1], Gen.Int[0, ushort.MaxValue], Gen.Int[0, 3], Gen.Int[0, States.Length - 1], Gen.Int[0, States.Length - 1])
             .Sample((p, sizeIndex, flags, from, to) =>
             {
                 ulong word = ReferenceWord(p << 7, sizeIndex, (flags & 1) != 0, (flags & 2) != 0, States[from]);

@@ -21,6 +21,9 @@ public class ParameterSetTests
         new object[] { 5, 13, 2, 3 },
         new object[] { 5, 12, 2, 5 },
         new object[] { 9, 16, 2, 4 },
+        new object[] { 4, 12, 3, 3 },
+        new object[] { 4, 12, 4, 3 },
+        new object[] { 3, 16, 4, 3 },
     };
 
     [Theory]
