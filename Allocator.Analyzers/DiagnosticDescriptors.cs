@@ -65,6 +65,12 @@ internal static class DiagnosticDescriptors
         title: "ProfileSampleBytes is out of range",
         message: "Invalid heap-profile interval on '{0}': {1}");
 
+    public static readonly DiagnosticDescriptor LeakReportWithSampleInterval = Error(
+        DiagnosticIds.LeakReportWithSampleInterval,
+        Usage,
+        title: "LeakReport samples every block; a sampling interval beside it is contradictory",
+        message: "Conflicting heap-profile settings on '{0}': {1}");
+
     public static readonly DiagnosticDescriptor HugePageSettingOutOfRange = Error(
         DiagnosticIds.HugePageSettingOutOfRange,
         Usage,

@@ -48,6 +48,9 @@ public static class DiagnosticIds
     /// <summary>[HugePages] together with [ExtentHooks]: the hooks win and no pageslab is used.</summary>
     public const string HugePagesWithCustomHooks = "ALLOC1015";
 
+    /// <summary>LeakReport with a ProfileSampleBytes other than 0 or 1: leak reports sample every block.</summary>
+    public const string LeakReportWithSampleInterval = "ALLOC1016";
+
     /// <summary>An extent built from an address is passed where an acquired extent is required.</summary>
     public const string ExtentFromAddress = "ALLOC2001";
 

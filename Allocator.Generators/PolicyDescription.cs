@@ -60,7 +60,11 @@ internal static class PolicyDescription
             ? "Debug checks on: every free is checked against the slab bitmap, so a double free is caught at once."
             : "Debug checks off.";
 
-        if (s.ProfileSampleBytes != 0)
+        if (s.LeakReport)
+        {
+            yield return "Leak reports on: every block is sampled, and Dispose reports the blocks still allocated by site.";
+        }
+        else if (s.ProfileSampleBytes != 0)
         {
             yield return s.ProfileSampleBytes == 1
                 ? "Heap profiling samples every block."

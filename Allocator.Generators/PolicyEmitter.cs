@@ -82,8 +82,11 @@ internal static class PolicyEmitter
         Member(w, "bool", "ThreadCache", Bool(s.ThreadCache));
         Member(w, "bool", "DebugChecks", Bool(s.DebugChecks));
         Member(w, "bool", "UsesDefaultHooks", Bool(spec.HooksTypeName is null));
-        // Only when on: the interface's default (0, off) lets the JIT drop the sampling test.
-        if (s.ProfileSampleBytes != 0) Member(w, "long", "ProfileSampleBytes", Long(s.ProfileSampleBytes));
+        // Only when on: the interface's default (0, off) lets the JIT drop the sampling test. Leak
+        // reports sample every block, so they bring the sampling code with an interval of 1.
+        if (s.LeakReport) Member(w, "bool", "LeakReport", Bool(true));
+        long sampleBytes = s.LeakReport ? 1 : s.ProfileSampleBytes;
+        if (sampleBytes != 0) Member(w, "long", "ProfileSampleBytes", Long(sampleBytes));
         // Likewise: without [HugePages] the interface's defaults (off) keep every other policy as it was.
         if (s.HugePages != HugePageMode.Off)
         {
@@ -157,6 +160,15 @@ internal static class PolicyEmitter
         w.Line();
         w.Line("/// <summary>The live sampled allocation sites and their estimates; empty when the arena does not profile.</summary>");
         w.Line("public global::Allocator.Profiling.HeapProfile GetHeapProfile() => _core.GetHeapProfile();");
+        if (spec.Settings.LeakReport)
+        {
+            w.Line();
+            w.Line("/// <summary>Raised by <see cref=\"Dispose\"/> when blocks are still allocated (the sender is <see cref=\"Core\"/>); without a handler the report goes to standard error.</summary>");
+            w.Open("public event global::System.EventHandler<global::Allocator.Profiling.LeakReport>? LeaksFound");
+            w.Line("add => _core.LeaksFound += value;");
+            w.Line("remove => _core.LeaksFound -= value;");
+            w.Close();
+        }
         w.Line();
         w.Line("/// <summary>Walks all metadata and throws on the first broken invariant.</summary>");
         w.Line("public void Validate() => _core.Validate();");

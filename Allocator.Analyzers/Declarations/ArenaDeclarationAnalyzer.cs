@@ -27,6 +27,7 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.HooksNotConstructible,
         DiagnosticDescriptors.ConfigurationWithoutArena,
         DiagnosticDescriptors.ProfileSampleBytesOutOfRange,
+        DiagnosticDescriptors.LeakReportWithSampleInterval,
         DiagnosticDescriptors.HugePageSettingOutOfRange,
         DiagnosticDescriptors.HugePagesWithCustomHooks);
 
@@ -161,6 +162,7 @@ public sealed class ArenaDeclarationAnalyzer : DiagnosticAnalyzer
             ArenaRule.OversizeThresholdBelowPage => DiagnosticDescriptors.OversizeThresholdBelowPage,
             ArenaRule.ExtentMaxActiveFitOutOfRange => DiagnosticDescriptors.ExtentMaxActiveFitOutOfRange,
             ArenaRule.ProfileSampleBytesOutOfRange => DiagnosticDescriptors.ProfileSampleBytesOutOfRange,
+            ArenaRule.LeakReportWithSampleInterval => DiagnosticDescriptors.LeakReportWithSampleInterval,
             ArenaRule.HugePageSettingOutOfRange => DiagnosticDescriptors.HugePageSettingOutOfRange,
             _ => DiagnosticDescriptors.SizeClassParameters,
         },

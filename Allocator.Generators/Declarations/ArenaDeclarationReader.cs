@@ -69,6 +69,7 @@ internal static class ArenaDeclarationReader
                 nameof(ArenaAttribute.ThreadCache) => settings with { ThreadCache = AsBool(named.Value, settings.ThreadCache) },
                 nameof(ArenaAttribute.DebugChecks) => settings with { DebugChecks = AsBool(named.Value, settings.DebugChecks) },
                 nameof(ArenaAttribute.ProfileSampleBytes) => settings with { ProfileSampleBytes = AsLong(named.Value, settings.ProfileSampleBytes) },
+                nameof(ArenaAttribute.LeakReport) => settings with { LeakReport = AsBool(named.Value, settings.LeakReport) },
                 _ => settings,
             };
         }

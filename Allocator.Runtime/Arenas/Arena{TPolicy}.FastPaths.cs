@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Allocator.Map;
 using Allocator.Metadata;
+using Allocator.Os;
 using Allocator.Profiling;
 
 namespace Allocator;
@@ -15,7 +16,7 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* Allocate(nuint size)
     {
-        if (Profiled && SampleNow(size)) return AllocateSampled(size, zero: false, throwOnFailure: true);
+        if (Profiled) return AllocateProfiled(size, throwOnFailure: true);
         void* p = PopCached(size);
         return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: true);
     }
@@ -24,7 +25,7 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* TryAllocate(nuint size)
     {
-        if (Profiled && SampleNow(size)) return AllocateSampled(size, zero: false, throwOnFailure: false);
+        if (Profiled) return AllocateProfiled(size, throwOnFailure: false);
         void* p = PopCached(size);
         return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: false);
     }
@@ -58,7 +59,7 @@ public sealed unsafe partial class Arena<TPolicy>
     /// <inheritdoc/>
     public override void* AllocateZeroed(nuint size)
     {
-        if (Profiled && SampleNow(size)) return AllocateSampled(size, zero: true, throwOnFailure: true);
+        if (Profiled) return AllocateProfiledSlow(size, zero: true, throwOnFailure: true);
         void* p = AllocateSlow(size, zero: true, throwOnFailure: true);
         return p;
     }
@@ -71,7 +72,7 @@ public sealed unsafe partial class Arena<TPolicy>
         int index = _classes.SizeToIndex(usable);
         void* p = AllocateLarge((nuint)usable, index, alignment < _page ? _page : alignment, zero: false);
         if (p == null) throw OutOfMemory((nuint)usable);
-        return Profiled && SampleNow((nuint)usable) ? SampleAligned(p, (nuint)usable, index) : p;
+        return Profiled ? SampleAligned(p, (nuint)usable, index) : p;
     }
 
     /// <inheritdoc/>
@@ -138,7 +139,7 @@ public sealed unsafe partial class Arena<TPolicy>
     {
         if (size <= _freeFastMax && MayPushSized(pointer))
         {
-            if (ThreadCaches.LastKey != _key)
+            if (ThreadCaches.LastKey != SizedPushKey)
             {
                 FreeSizedFromTable(pointer, size);
                 return;
@@ -153,11 +154,15 @@ public sealed unsafe partial class Arena<TPolicy>
         Free(pointer);
     }
 
-    // Whether FreeSized may push the block without looking it up: not null, and when profiling not
-    // on a page boundary (where a sampled block would be; a slab region there takes the lookup).
+    // Whether FreeSized may push the block without looking it up: not null, and for a generated
+    // policy that profiles not on a page boundary (where a sampled block would be; a slab region there
+    // takes the lookup). A runtime policy that profiles is sent out of line by its key instead.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool MayPushSized(void* pointer) =>
-        TPolicy.IsRuntimeConfigured || Profiled ? ((nuint)pointer & _freeSizedMask) != 0 : pointer != null;
+        !TPolicy.IsRuntimeConfigured && Profiled ? ((nuint)pointer & (Pages.PageSize - 1)) != 0 : pointer != null;
+
+    // The key FreeSized's inlined push compares with the thread's last-used one.
+    private ulong SizedPushKey => TPolicy.IsRuntimeConfigured ? _sizedPushKey : _key;
 
     /// <inheritdoc/>
     public override void FreeSized(void* pointer, nuint size, nuint alignment)
@@ -194,12 +199,19 @@ public sealed unsafe partial class Arena<TPolicy>
             "Pass the size (and alignment) it was allocated with; the block was not freed.");
     }
 
-    // FreeSized when the thread last used another arena's cache (or none): find this arena's through
-    // the thread's table, out of line so that the inlined path stays small.
+    // FreeSized when the thread last used another arena's cache (or none), and every small one of a
+    // runtime policy that profiles: find this arena's cache, out of line so that the inlined path
+    // stays small. A block on a page boundary may be a sample there, and takes the lookup.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void FreeSizedFromTable(void* pointer, nuint size)
     {
-        ThreadCache* tc = ThreadCaches.GetFromTable(_index, _key);
+        if (TPolicy.IsRuntimeConfigured && Profiled && ((nuint)pointer & (_page - 1)) == 0)
+        {
+            Free(pointer);
+            return;
+        }
+
+        ThreadCache* tc = ThreadCacheOrNull();
         if (tc == null)
         {
             Free(pointer);

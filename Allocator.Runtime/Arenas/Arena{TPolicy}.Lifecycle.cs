@@ -39,7 +39,7 @@ public sealed unsafe partial class Arena<TPolicy>
     {
         ThrowIfDisposed();
         // A new key makes every thread's cache stale: its contents point into slabs freed below.
-        using (ThreadCaches.ListLock.EnterScope()) _key = NextKey();
+        using (ThreadCaches.ListLock.EnterScope()) NewKey();
         NextGeneration();
         ReleaseEverything();
     }
@@ -53,7 +53,7 @@ public sealed unsafe partial class Arena<TPolicy>
             _disposed = true;
             NextGeneration();
             // A fresh key, which no thread cache and no handle holds: every fast path misses from now on.
-            _key = NextKey();
+            NewKey();
             // Threads still point at their blocks: mark them, and each thread frees its own later.
             for (ThreadCache* tc = _caches; tc != null; tc = tc->Next) tc->Orphaned = 1;
             _caches = null;

@@ -14,8 +14,8 @@ public sealed unsafe partial class Arena<TPolicy>
     private readonly HeapProfiler? _profiler;
     private readonly bool _leakReport;
 
-    // The mean bytes between samples (1 with leak reports), 0 when off; read only on the slow path
-    // and, for a runtime policy, by the fast paths' test.
+    // The mean bytes between samples (1 with leak reports), 0 when off; read on the slow paths and,
+    // for a runtime policy, by the fast paths' test.
     private readonly long _profileInterval;
 
     // A generated policy's constant decides, so without profiling the JIT drops the fast paths' test.
@@ -25,10 +25,45 @@ public sealed unsafe partial class Arena<TPolicy>
         get => TPolicy.IsRuntimeConfigured ? _profileInterval != 0 : TPolicy.ProfileSampleBytes != 0;
     }
 
-    // The fast paths' test when profiling: the thread's countdown, or an arena that samples every
-    // block (which must not wait for a countdown another arena drew).
+    // Allocate and TryAllocate when profiling. The countdown is in the thread's cache block, so the
+    // hit reaches it, the bins and nothing else through its one thread-local access; a thread whose
+    // last-used cache is another arena's (or that has none) counts on the slow path.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool SampleNow(nuint size) => ProfileSampler.Consume(size) || _profileInterval == 1;
+    private void* AllocateProfiled(nuint size, bool throwOnFailure)
+    {
+        if ((TPolicy.IsRuntimeConfigured || TPolicy.ThreadCache) && ThreadCaches.LastKey == _key)
+        {
+            ThreadCache* tc = ThreadCaches.Last;
+            if ((tc->BytesUntilSample -= (long)size) < 0) return AllocateSampled(tc, size, zero: false, throwOnFailure);
+            void* p = size <= _allocFastMax ? tc->Bins[SmallIndex(size)].Pop() : PopAboveLookup(size);
+            return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure);
+        }
+
+        return AllocateProfiledSlow(size, zero: false, throwOnFailure);
+    }
+
+    // A profiled allocation that the inlined hit did not count: find the thread's countdown for this
+    // arena (its cache block's, or the thread's own without one) and count there.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void* AllocateProfiledSlow(nuint size, bool zero, bool throwOnFailure)
+    {
+        ThreadCache* tc = UseThreadCache ? ThreadCacheOrNull() : null;
+        return CountDown(tc, size) ? AllocateSampled(tc, size, zero, throwOnFailure) : AllocateUnsampled(size, zero, throwOnFailure);
+    }
+
+    // Counts a block's bytes; true when the countdown ran out. Without a cache block the thread's own
+    // countdown is shared with other arenas, which may have drawn it: an arena that samples every
+    // block cannot wait for it.
+    private bool CountDown(ThreadCache* tc, nuint size) =>
+        tc != null ? (tc->BytesUntilSample -= (long)size) < 0 : ProfileSampler.Consume(size) || _profileInterval == 1;
+
+    // After the countdown ran out: whether the block is a sample and what it weighs; draws the next.
+    private bool Decide(ThreadCache* tc, nuint size, out double weight)
+    {
+        if (tc == null) return ProfileSampler.Decide(size, _profileInterval, out weight);
+        ProfileSampler.Redraw(ref tc->BytesUntilSample, size, _profileInterval, out weight);
+        return true;
+    }
 
     /// <inheritdoc/>
     public override HeapProfile GetHeapProfile()
@@ -37,14 +72,14 @@ public sealed unsafe partial class Arena<TPolicy>
         return _profiler?.Snapshot(_index) ?? new HeapProfile(_index, 0, Array.Empty<HeapProfileSite>(), DateTimeOffset.UtcNow);
     }
 
-    // The countdown ran out: draw the next one, and if this block is a sample allocate it so that its
-    // edata can carry the record. A small block is promoted to a page-backed extent of its own, which
+    // The countdown (the cache block's, or the thread's own when tc is null) ran out: draw the next
+    // one, and if this block is a sample allocate it so that its edata can carry the record. A small block is promoted to a page-backed extent of its own, which
     // the rtree files as non-slab with the block's small class: Free then finds the record through the
     // large path, and the slab paths never see a sampled block.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void* AllocateSampled(nuint size, bool zero, bool throwOnFailure)
+    private void* AllocateSampled(ThreadCache* tc, nuint size, bool zero, bool throwOnFailure)
     {
-        if (!ProfileSampler.Decide(size, _profileInterval, out double weight) || _profiler == null || size > _largeMax)
+        if (!Decide(tc, size, out double weight) || _profiler == null || size > _largeMax)
             return AllocateUnsampled(size, zero, throwOnFailure);
 
         ThrowIfDisposed();
@@ -66,11 +101,13 @@ public sealed unsafe partial class Arena<TPolicy>
         return e->Address;
     }
 
-    // An aligned large block, already allocated, whose bytes ran the countdown out.
+    // An aligned large block, already allocated: count its bytes, and record it if they ran the
+    // countdown out.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void* SampleAligned(void* p, nuint usable, int index)
     {
-        if (ProfileSampler.Decide(usable, _profileInterval, out double weight) && _profiler != null)
+        ThreadCache* tc = UseThreadCache ? ThreadCacheOrNull() : null;
+        if (CountDown(tc, usable) && Decide(tc, usable, out double weight) && _profiler != null)
             _profiler.Record(LookupUnchecked(p), ClassSize(index), weight, promoted: false);
         return p;
     }

@@ -5,6 +5,7 @@ using System.Threading;
 using Allocator.Metadata;
 using Allocator.Threading;
 using Allocator.Map;
+using Allocator.Profiling;
 
 namespace Allocator;
 
@@ -53,6 +54,7 @@ public sealed unsafe partial class Arena<TPolicy>
             tc = ThreadCache.Create(_cacheCapacities, _index, _id, _key);
             tc->Shard = LeastUsedShard();
             _shardCaches[tc->Shard]++;
+            if (Profiled) tc->BytesUntilSample = ProfileSampler.FirstCountdown(_profileInterval);
             tc->Next = _caches;
             if (_caches != null) _caches->Prev = tc;
             _caches = tc;

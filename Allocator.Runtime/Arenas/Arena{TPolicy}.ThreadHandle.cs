@@ -38,13 +38,20 @@ public sealed unsafe partial class Arena<TPolicy>
         public void* Allocate(nuint size)
         {
             Arena<TPolicy> arena = _arena;
-            if (arena.Profiled && arena.SampleNow(size)) return arena.AllocateSampled(size, zero: false, throwOnFailure: true);
             // The arena's key changes on reset and dispose, and keys are never reused: while it
-            // matches, the cache block is alive and current.
-            if (size <= arena._allocFastMax && arena._key == _key)
+            // matches, the cache block is alive and current. Its countdown is the one the arena's
+            // own paths count on this thread, and a miss goes on without counting again.
+            if (arena._key == _key)
             {
-                void* p = _cache->Bins[arena.SmallIndex(size)].Pop();
-                if (p != null) return p;
+                if (arena.Profiled && (_cache->BytesUntilSample -= (long)size) < 0)
+                    return arena.AllocateSampled(_cache, size, zero: false, throwOnFailure: true);
+                if (size <= arena._allocFastMax)
+                {
+                    void* p = _cache->Bins[arena.SmallIndex(size)].Pop();
+                    return p != null ? p : arena.AllocateSlow(size, zero: false, throwOnFailure: true);
+                }
+
+                return arena.AllocateUnsampled(size, zero: false, throwOnFailure: true);
             }
 
             return arena.Allocate(size);
@@ -55,7 +62,7 @@ public sealed unsafe partial class Arena<TPolicy>
         public void FreeSized(void* pointer, nuint size)
         {
             Arena<TPolicy> arena = _arena;
-            if (size <= arena._freeFastMax && arena.MayPushSized(pointer) && arena._key == _key &&
+            if (size <= arena._freeFastMax && arena.MayPushSized(pointer) && arena.SizedPushKey == _key &&
                 _cache->Bins[arena.SmallIndex(size)].TryPush(pointer))
                 return;
             arena.FreeSized(pointer, size);

@@ -65,6 +65,12 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     private ThreadCache* _caches;
     private long _uncachedTicks;
     private ulong _key;
+
+    // FreeSized's copy of _key for a runtime policy: the key itself, or for an arena that profiles a
+    // key no cache holds, which sends its small sized frees out of line where the address is checked
+    // (a sampled small block is promoted to a page of its own). The inlined test then costs what it
+    // did before profiling existed: a null test and a key compare.
+    private ulong _sizedPushKey;
     private volatile bool _disposed;
     private int _pins;
 
@@ -74,10 +80,6 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
     // lookup table's rounding for a runtime policy.
     private readonly nuint _allocFastMax, _freeFastMax, _lookupRound;
 
-    // FreeSized's inlined push requires (pointer & mask) != 0: all bits when not profiling (the
-    // pointer is not null), the page's low bits when profiling (a sampled small block is promoted to
-    // a page of its own, so a block off a page boundary was not sampled and needs no lookup).
-    private readonly nuint _freeSizedMask;
     private readonly int _lookupShift;
 
     // The largest cached class (0 without a thread cache): PopAboveLookup tries the cache up to it.
@@ -100,7 +102,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         options = WithPolicy(options);
         options.Validate();
         if (!TPolicy.IsRuntimeConfigured && TPolicy.ProfileSampleBytes == 0 && options.LeakReport)
-            throw new ArgumentException("Leak reports need a profiling arena: declare [Arena(ProfileSampleBytes = ...)] on it.", nameof(options));
+            throw new ArgumentException("Leak reports need a profiling arena: declare [Arena(LeakReport = true)] (or ProfileSampleBytes) on it.", nameof(options));
         _profileInterval = ProfileIntervalOf(options);
         _leakReport = options.LeakReport;
         _profiler = _profileInterval != 0 ? new HeapProfiler(_profileInterval) : null;
@@ -155,7 +157,6 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         _allocFastMax = UseThreadCache ? (nuint)fastMax : 0;
         // A sampled block's size class is not its extent's: with profiling, every free looks its block up.
         _freeFastMax = DebugChecks ? 0 : _allocFastMax;
-        _freeSizedMask = Profiled ? _page - 1 : nuint.MaxValue;
         _freeCaches = UseThreadCache && !DebugChecks;
         _cachedMax = UseThreadCache && _cachedClasses > 0 ? (nuint)_classes.IndexToSize(_cachedClasses - 1) : 0;
         _lookupShift = options.LgTinyMin;
@@ -164,7 +165,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         _groupBias = _classes.NTiny - ((_classes.LgGroup + _classes.LgQuantum) << _classes.LgGroup);
 
         // 6. Live: a key for the thread caches, the process-wide table, the background purger.
-        _key = NextKey();
+        NewKey();
         Register(this);
         bool systemClock = options.TimeProvider is null || options.TimeProvider == TimeProvider.System;
         if (options.BackgroundPurge ?? (BackgroundPurger.Enabled && systemClock)) StartBackgroundPurge();
@@ -294,6 +295,14 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         return capacities;
     }
 
+    // A key for the thread caches (construction, reset, dispose), and FreeSized's copy. Keys count up
+    // from 1 and a handle without a cache holds the maximum, so the complement is no cache's key.
+    private void NewKey()
+    {
+        _key = NextKey();
+        _sizedPushKey = TPolicy.IsRuntimeConfigured && Profiled ? ~_key : _key;
+    }
+
     private void ThrowIfDisposed()
     {
         if (_disposed) throw new ObjectDisposedException(GetType().Name, $"Arena {_index} has been disposed.");
@@ -323,6 +332,8 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
             ThreadCache = TPolicy.ThreadCache,
             DebugChecks = TPolicy.DebugChecks,
             ProfileSampleBytes = TPolicy.ProfileSampleBytes,
+            // The declaration's switch, or the options' on an arena whose declaration profiles.
+            LeakReport = TPolicy.LeakReport || options.LeakReport,
             HugePages = TPolicy.HugePages,
             HugifyDelayMs = TPolicy.HugifyDelayMs,
             HugificationThreshold = TPolicy.HugificationThreshold,

@@ -71,6 +71,12 @@ public interface IArenaPolicy : IExtentPolicy
     static virtual long ProfileSampleBytes => 0;
 
     /// <summary>
+    /// Whether Dispose reports the blocks still allocated, by site (every block is sampled; the
+    /// generator then also emits <see cref="ProfileSampleBytes"/> = 1, so the sampling code is in).
+    /// </summary>
+    static virtual bool LeakReport => false;
+
+    /// <summary>
     /// Whether small extents come from 2 MiB pageslabs the kernel can back with huge pages; the
     /// generator emits this and the hugepage knobs below only for a <c>[HugePages]</c> declaration.
     /// </summary>

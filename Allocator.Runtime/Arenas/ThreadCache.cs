@@ -18,6 +18,13 @@ internal unsafe struct ThreadCache
     /// <summary>The arena key this cache is valid for; it changes when the arena is reset.</summary>
     public ulong Key;
 
+    /// <summary>
+    /// Bytes this thread may still allocate in the arena before its next heap-profile sample (when
+    /// the arena profiles): beside the bins, so the allocation hit reaches it through the one
+    /// thread-local access it makes anyway. Drawn when the cache is created.
+    /// </summary>
+    public long BytesUntilSample;
+
     /// <summary>The arena object's identity (not its index, which is reused after destroy).</summary>
     public long ArenaId;
 
@@ -104,18 +111,6 @@ internal static unsafe class ThreadCaches
     // it clears these first.
     [ThreadStatic] private static ulong t_lastKey;
     [ThreadStatic] private static nint t_last;
-
-    // The heap profiler's byte countdown (ProfileSampler owns its meaning). It lives beside the
-    // last-used cache so that a profiled arena's allocation fast path reaches the countdown and the
-    // cache through one thread-local access, not two.
-    [ThreadStatic] private static long t_bytesUntilSample;
-
-    /// <summary>The calling thread's bytes left before its next heap-profile sample.</summary>
-    public static ref long BytesUntilSample
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => ref t_bytesUntilSample;
-    }
 
     /// <summary>The key <see cref="Last"/> is valid for; 0 when this thread has used no cache yet.</summary>
     public static ulong LastKey

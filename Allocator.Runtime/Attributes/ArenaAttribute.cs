@@ -65,4 +65,13 @@ sealed class ArenaAttribute : Attribute
     /// little enough to leave on; 1 samples every block. At most 2^40.
     /// </summary>
     public long ProfileSampleBytes { get; set; } = ArenaDeclarationRules.DefaultProfileSampleBytes;
+
+    /// <summary>
+    /// Leak reports: every block is sampled, and disposing the arena with blocks still allocated
+    /// reports them by allocation site (<see cref="Arena.LeaksFound"/>, else standard error). Each
+    /// small block then takes a page, so this is a debugging switch; it implies
+    /// <see cref="ProfileSampleBytes"/> = 1, and any other interval beside it is an error (ALLOC1016).
+    /// Default <see langword="false"/>.
+    /// </summary>
+    public bool LeakReport { get; set; } = ArenaDeclarationRules.DefaultLeakReport;
 }

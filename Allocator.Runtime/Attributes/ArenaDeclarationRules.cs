@@ -14,6 +14,7 @@ internal enum ArenaRule
     SizeClassParameters,
     ProfileSampleBytesOutOfRange,
     HugePageSettingOutOfRange,
+    LeakReportWithSampleInterval,
 }
 
 /// <summary>One broken rule: the attribute property at fault and what to do about it.</summary>
@@ -57,6 +58,7 @@ internal static class ArenaDeclarationRules
     public const int DefaultLgTinyMin = 3;
     public const int DefaultGuardEvery = 0;
     public const long DefaultProfileSampleBytes = 0;
+    public const bool DefaultLeakReport = false;
 
     // jemalloc's hpa_* defaults; [HugePages] without a mode means jemalloc's (lazy) policy.
     public const HugePageMode DefaultHugePagesDeclared = HugePageMode.Lazy;
@@ -129,6 +131,11 @@ internal static class ArenaDeclarationRules
         {
             Add(ArenaRule.ProfileSampleBytesOutOfRange, ArenaAttributeName, nameof(ArenaSettings.ProfileSampleBytes),
                 $"ProfileSampleBytes is {settings.ProfileSampleBytes}; {ProfileSampleBytesRule}");
+        }
+        else if (settings.LeakReport && settings.ProfileSampleBytes > 1)
+        {
+            Add(ArenaRule.LeakReportWithSampleInterval, ArenaAttributeName, nameof(ArenaSettings.ProfileSampleBytes),
+                $"ProfileSampleBytes is {settings.ProfileSampleBytes}, but LeakReport samples every block; remove ProfileSampleBytes (or set it to 1), or drop LeakReport to sample at that interval");
         }
 
         CheckHugePages(settings, Add);

@@ -23,6 +23,7 @@ internal sealed record ArenaSettings
     public double GuardMappingShare { get; init; } = ArenaDeclarationRules.DefaultGuardMappingShare;
 
     public long ProfileSampleBytes { get; init; } = ArenaDeclarationRules.DefaultProfileSampleBytes;
+    public bool LeakReport { get; init; } = ArenaDeclarationRules.DefaultLeakReport;
 
     public HugePageMode HugePages { get; init; } = HugePageMode.Off;
     public long HugifyDelayMs { get; init; } = ArenaDeclarationRules.DefaultHugifyDelayMs;

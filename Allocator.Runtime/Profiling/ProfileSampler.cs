@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 
 namespace Allocator.Profiling;
 
@@ -10,23 +9,45 @@ namespace Allocator.Profiling;
 /// 1 - exp(-s / interval) whatever came before it.
 /// </summary>
 /// <remarks>
-/// One countdown per thread (<see cref="ThreadCaches.BytesUntilSample"/>; 0 on a thread that has not
-/// sampled yet, so its first allocation takes the slow path and draws), shared by every profiled arena on it: the fast path then needs one
-/// thread-local subtraction and a branch. Arenas with different intervals may share a countdown; each
-/// sample is weighted by the interval the countdown was drawn with, which is the probability the
-/// block really had, so the estimates stay unbiased.
+/// One countdown per thread and arena, in the thread's cache block
+/// (<see cref="ThreadCache.BytesUntilSample"/>, drawn with the arena's interval when the block is
+/// created), so the allocation hit needs one subtraction and a branch on memory it already reaches.
+/// Allocations that find no cache block (before the thread's first, or in an arena without thread
+/// caches) count down the thread's own countdown instead, shared by every arena on the thread
+/// (0 on a thread that has not sampled yet, so its first such allocation draws); each sample from it
+/// is weighted by the interval it was drawn with, which is the probability the block really had, so
+/// the estimates stay unbiased.
 /// </remarks>
 internal static class ProfileSampler
 {
-    // The interval the countdown was drawn with; 0 before the first draw.
+    // The thread's own countdown, for allocations without a cache block, and the interval it was
+    // drawn with (0 before the first draw).
+    [ThreadStatic] private static long t_bytesUntilSample;
     [ThreadStatic] private static long t_interval;
 
     // The thread's generator state (splitmix64); seeded from the shared generator on first use.
     [ThreadStatic] private static ulong t_random;
 
-    /// <summary>Counts <paramref name="size"/> bytes; true when the countdown ran out (call <see cref="Decide"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Consume(nuint size) => (ThreadCaches.BytesUntilSample -= (long)size) < 0;
+    /// <summary>Counts <paramref name="size"/> bytes on the thread's own countdown; true when it ran out (call <see cref="Decide"/>).</summary>
+    public static bool Consume(nuint size) => (t_bytesUntilSample -= (long)size) < 0;
+
+    /// <summary>
+    /// A cache block's first countdown at <paramref name="interval"/>: a draw, or -1 when every block
+    /// is sampled (then every allocation runs it out, and <see cref="Redraw"/> sets it back).
+    /// </summary>
+    public static long FirstCountdown(long interval) => interval == 1 ? -1 : Draw(interval);
+
+    /// <summary>
+    /// After a cache block's <paramref name="countdown"/> ran out inside a block of
+    /// <paramref name="size"/> bytes: the block is a sample standing for <paramref name="weight"/>
+    /// blocks, and the next countdown is drawn with <paramref name="interval"/>, the arena's (the one
+    /// the countdown was drawn with).
+    /// </summary>
+    public static void Redraw(ref long countdown, nuint size, long interval, out double weight)
+    {
+        weight = interval == 1 ? 1 : Weight(size == 0 ? 1 : size, interval);
+        countdown = FirstCountdown(interval);
+    }
 
     /// <summary>
     /// After <see cref="Consume"/> returned true: whether the block of <paramref name="size"/> bytes
@@ -48,7 +69,7 @@ internal static class ProfileSampler
             // The thread's first draw: the block is a sample only if the fresh countdown ends inside it.
             t_interval = interval;
             long first = Draw(interval) - (long)size;
-            ThreadCaches.BytesUntilSample = first;
+            t_bytesUntilSample = first;
             if (first >= 0)
             {
                 weight = 0;
@@ -60,7 +81,7 @@ internal static class ProfileSampler
 
         weight = Weight(size == 0 ? 1 : size, drawnWith);
         t_interval = interval;
-        ThreadCaches.BytesUntilSample = Draw(interval);
+        t_bytesUntilSample = Draw(interval);
         return true;
     }
 
@@ -90,10 +111,13 @@ internal static class ProfileSampler
         return (z >> 11) * (1.0 / (1UL << 53));
     }
 
-    /// <summary>Restarts the calling thread's countdown and seeds its generator (tests replay a run with a seed).</summary>
+    /// <summary>
+    /// Restarts the calling thread's own countdown and seeds its generator (tests replay a run with a
+    /// seed; cache blocks created after this draw from the seed too).
+    /// </summary>
     internal static void ResetThread(ulong seed)
     {
-        ThreadCaches.BytesUntilSample = 0;
+        t_bytesUntilSample = 0;
         t_interval = 0;
         t_random = seed == 0 ? 1 : seed;
     }

@@ -141,6 +141,51 @@ public sealed class GeneratedArenaTests
     }
 
     [Fact]
+    public void A_declared_leak_report_names_every_block_left_at_dispose()
+    {
+        // [Arena(LeakReport = true)] alone: every block is sampled (interval 1), and Dispose raises
+        // the facade's LeaksFound with exactly the blocks not freed.
+        var workload = """
+            internal static unsafe class Workload
+            {
+                public static long[] Run()
+                {
+                    var arena = new global::Demo.LeakCheckedArena();
+                    long blocks = -1, bytes = -1, atRun = -1;
+                    arena.LeaksFound += (sender, report) =>
+                    {
+                        blocks = report.LeakedBlocks;
+                        bytes = report.LeakedBytes;
+                        atRun = 0;
+                        foreach (var site in report.Sites)
+                            if (global::System.Linq.Enumerable.Contains(site.Frames, "Workload.Run")) atRun += site.LiveCount;
+                    };
+                    long interval = arena.GetHeapProfile().SampleInterval;
+                    var kept = new void*[5];
+                    for (int i = 0; i < kept.Length; i++) kept[i] = arena.Allocate(100);
+                    arena.Free(arena.Allocate(100));
+                    arena.FreeSized(arena.Allocate(3000), 3000);
+                    void* large = arena.Allocate(40_000);
+                    arena.Dispose();
+                    return new[] { interval, blocks, bytes, atRun };
+                }
+            }
+            """;
+        var (_, output) = GeneratorHarness.Run(ValidDeclarations.LeakReport, workload);
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        Assert.True(emitted.Success, TestCompilation.Describe(emitted.Diagnostics));
+
+        var values = (long[])Assembly.Load(image.ToArray()).GetType("Workload", throwOnError: true)!
+            .GetMethod("Run")!.Invoke(null, null)!;
+        Assert.Equal(1, values[0]);
+        Assert.Equal(6, values[1]);
+        // Five blocks of the 112-byte class and one of 40 960 bytes (the large class of 40 000).
+        Assert.Equal(5 * 112 + 40_960, values[2]);
+        Assert.Equal(6, values[3]);
+    }
+
+    [Fact]
     public void Two_generated_policies_in_one_process()
     {
         Allocate_free_reset_stats_and_destroy_through_the_generated_policy(nameof(ValidDeclarations.Defaults), "Demo.RequestArena");

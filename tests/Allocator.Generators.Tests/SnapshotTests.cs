@@ -17,6 +17,7 @@ public sealed class SnapshotTests
     [InlineData(nameof(ValidDeclarations.NestedInRefStruct), ValidDeclarations.NestedInRefStruct, "Demo.Span+SpanArena.g.cs")]
     [InlineData(nameof(ValidDeclarations.GlobalNamespace), ValidDeclarations.GlobalNamespace, "GlobalArena.g.cs")]
     [InlineData(nameof(ValidDeclarations.Profiled), ValidDeclarations.Profiled, "Demo.ProfiledArena.g.cs")]
+    [InlineData(nameof(ValidDeclarations.LeakReport), ValidDeclarations.LeakReport, "Demo.LeakCheckedArena.g.cs")]
     [InlineData(nameof(ValidDeclarations.HugePagesTuned), ValidDeclarations.HugePagesTuned, "Demo.HugeArena.g.cs")]
     public void Emitted_file_matches_snapshot_and_compiles_cleanly(string name, string source, string hintName)
     {

@@ -132,6 +132,10 @@ public static partial class Fixtures
             using Allocator;
             [Arena({|ALLOC1013:ProfileSampleBytes = (1L << 40) + 1|})] public sealed partial class BadProfile;
             """),
+        ("ALLOC1016", "LeakReportWithInterval", """
+            using Allocator;
+            [Arena(LeakReport = true, {|ALLOC1016:ProfileSampleBytes = 1 << 19|})] public sealed partial class BadLeaks;
+            """),
         ("ALLOC1014", "HugePageModeUndefined", """
             using Allocator;
             [Arena, HugePages({|ALLOC1014:Mode = (HugePageMode)3|})] public sealed partial class BadHugePages;

@@ -28,6 +28,16 @@ public static class ValidDeclarations
         public sealed partial class ProfiledArena;
         """;
 
+    public const string LeakReport = """
+        using Allocator;
+
+        namespace Demo;
+
+        /// <summary>An arena for tests: Dispose reports every block still allocated, by site.</summary>
+        [Arena(LeakReport = true)]
+        public sealed partial class LeakCheckedArena;
+        """;
+
     public const string HugePagesTuned = """
         using Allocator;
 
@@ -158,6 +168,7 @@ public static class ValidDeclarations
         [nameof(NestedInRefStruct)] = NestedInRefStruct,
         [nameof(GlobalNamespace)] = GlobalNamespace,
         [nameof(Profiled)] = Profiled,
+        [nameof(LeakReport)] = LeakReport,
         [nameof(HugePagesTuned)] = HugePagesTuned,
         [nameof(HugePagesEager)] = HugePagesEager,
     };
