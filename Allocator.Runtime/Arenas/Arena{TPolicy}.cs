@@ -155,7 +155,7 @@ public sealed unsafe partial class Arena<TPolicy> : Arena where TPolicy : struct
         ulong fastMax = 0;
         for (int i = 0; i < _cachedClasses && ClassSize(i) <= _lookupMax; i++) fastMax = ClassSize(i);
         _allocFastMax = UseThreadCache ? (nuint)fastMax : 0;
-        // A sampled block's size class is not its extent's: with profiling, every free looks its block up.
+        // Debug checks must see every free, so FreeSized then pushes nothing inline.
         _freeFastMax = DebugChecks ? 0 : _allocFastMax;
         _freeCaches = UseThreadCache && !DebugChecks;
         _cachedMax = UseThreadCache && _cachedClasses > 0 ? (nuint)_classes.IndexToSize(_cachedClasses - 1) : 0;
