@@ -16,8 +16,12 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* Allocate(nuint size)
     {
+        // The thread-local read comes first, ahead of every branch, so that it dominates the rest of
+        // an inlining caller: the JIT then shares one thread-local access among the caller's
+        // allocations and frees, and hoists it out of a loop (see PopCached).
+        ulong lastKey = ThreadCaches.LastKey;
         if (Profiled) return AllocateProfiled(size, throwOnFailure: true);
-        void* p = PopCached(size);
+        void* p = PopCached(size, lastKey);
         return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: true);
     }
 
@@ -25,19 +29,23 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void* TryAllocate(nuint size)
     {
+        ulong lastKey = ThreadCaches.LastKey;
         if (Profiled) return AllocateProfiled(size, throwOnFailure: false);
-        void* p = PopCached(size);
+        void* p = PopCached(size, lastKey);
         return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: false);
     }
 
     // The thread-cache hit shared by Allocate and TryAllocate: null when the size is not cached, the
     // thread's last-used cache is another arena's, or the cache bin is empty (the slow path then finds
     // the cache through the thread's table). Sizes above the lookup table take an out-of-line hit.
+    // The caller read the thread's last key before any branch: .NET's thread-local access is a call
+    // into the runtime's TLS (not one fs-relative load as in C), and only an access that dominates
+    // the others lets the JIT reuse its result for them.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void* PopCached(nuint size)
+    private void* PopCached(nuint size, ulong lastKey)
     {
         if (size > _allocFastMax) return PopAboveLookup(size);
-        if (ThreadCaches.LastKey != _key) return null;
+        if (lastKey != _key) return null;
         return ThreadCaches.Last->Bins[SmallIndex(size)].Pop();
     }
 
@@ -84,7 +92,9 @@ public sealed unsafe partial class Arena<TPolicy>
         // and start for the region check. Null, large blocks, misses and every error go out of line.
         // The thread's cache is read first: the thread-local access is a call, and before it
         // nothing of the lookup is live yet that would have to be saved across it.
-        ThreadCache* tc = FreeCaches && ThreadCaches.LastKey == _key ? ThreadCaches.Last : null;
+        // It is read before the FreeCaches test so that it dominates, as in Allocate.
+        ulong lastKey = ThreadCaches.LastKey;
+        ThreadCache* tc = FreeCaches && lastKey == _key ? ThreadCaches.Last : null;
         ulong word = Rtree.ReadWord(_rtreeRoot, pointer);
         if (RtreeContents.IsActiveSlab(word))
         {
@@ -137,9 +147,10 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void FreeSized(void* pointer, nuint size)
     {
+        ulong lastKey = ThreadCaches.LastKey;
         if (size <= _freeFastMax && MayPushSized(pointer))
         {
-            if (ThreadCaches.LastKey != SizedPushKey)
+            if (lastKey != SizedPushKey)
             {
                 FreeSizedFromTable(pointer, size);
                 return;
