@@ -105,10 +105,35 @@ public abstract unsafe class Arena : IDisposable
     /// <summary>Allocates <paramref name="size"/> bytes (at least 1), aligned to at least 8 or 16 bytes depending on the size class.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The size exceeds <see cref="MaxSize"/>.</exception>
     /// <exception cref="OutOfMemoryException">No memory could be had.</exception>
-    public abstract void* Allocate(nuint size);
+    // The hot calls are not virtual here. Arena.Create() hands out this type, and the JIT can only
+    // guard each virtual call with its own type test (guarded devirtualization), which leaves each
+    // inlined body's thread-local access behind its own branch: no one access dominates, so a caller
+    // that allocates and frees pays one __tls_get_addr call for each. Read here first, the thread's
+    // last key dominates the whole inlined call, the type test for Arena.Create()'s own class
+    // follows, and other policies take the virtual path.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void* Allocate(nuint size)
+    {
+        ulong lastKey = ThreadCaches.LastKey;
+        return this is Arena<RuntimeArenaPolicy> runtime ? runtime.AllocateWithKey(size, lastKey, throwOnFailure: true) : AllocateVirtual(size);
+    }
 
     /// <summary>Allocates <paramref name="size"/> bytes, or returns null when that is impossible (no exception).</summary>
-    public abstract void* TryAllocate(nuint size);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void* TryAllocate(nuint size)
+    {
+        ulong lastKey = ThreadCaches.LastKey;
+        return this is Arena<RuntimeArenaPolicy> runtime ? runtime.AllocateWithKey(size, lastKey, throwOnFailure: false) : TryAllocateVirtual(size);
+    }
+
+    // The allocation and free of any other policy held as Arena.
+    private protected abstract void* AllocateVirtual(nuint size);
+
+    private protected abstract void* TryAllocateVirtual(nuint size);
+
+    private protected abstract void FreeVirtual(void* pointer);
+
+    private protected abstract void FreeSizedVirtual(void* pointer, nuint size);
 
     /// <summary>Allocates <paramref name="size"/> bytes that read as zero.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The size exceeds <see cref="MaxSize"/>.</exception>
@@ -132,7 +157,13 @@ public abstract unsafe class Arena : IDisposable
     /// <exception cref="InvalidOperationException">
     /// The pointer is not a live block of this arena (foreign, interior, or freed twice); the arena is unchanged.
     /// </exception>
-    public abstract void Free(void* pointer);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Free(void* pointer)
+    {
+        ulong lastKey = ThreadCaches.LastKey;
+        if (this is Arena<RuntimeArenaPolicy> runtime) runtime.FreeWithKey(pointer, lastKey);
+        else FreeVirtual(pointer);
+    }
 
     /// <summary>
     /// Frees a block whose requested (or usable) size the caller knows, skipping the lookup of its
@@ -141,7 +172,13 @@ public abstract unsafe class Arena : IDisposable
     /// back where it belongs). A block from <see cref="AllocateAligned"/> needs the overload with the alignment.
     /// </summary>
     /// <exception cref="InvalidOperationException">The pointer is not a live block of this arena, or is not of the given size's class (where detectable).</exception>
-    public abstract void FreeSized(void* pointer, nuint size);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FreeSized(void* pointer, nuint size)
+    {
+        ulong lastKey = ThreadCaches.LastKey;
+        if (this is Arena<RuntimeArenaPolicy> runtime) runtime.FreeSizedWithKey(pointer, size, lastKey);
+        else FreeSizedVirtual(pointer, size);
+    }
 
     /// <summary>
     /// Frees a block from <see cref="AllocateAligned"/> whose size and alignment the caller knows: the

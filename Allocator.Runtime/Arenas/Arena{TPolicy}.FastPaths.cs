@@ -12,32 +12,45 @@ namespace Allocator;
 // and the pointer lookups that free, resize and usable size share.
 public sealed unsafe partial class Arena<TPolicy>
 {
-    /// <inheritdoc/>
+    /// <inheritdoc cref="Arena.Allocate"/>
+    // The thread-local read comes first, ahead of every branch, so that it dominates the rest of an
+    // inlining caller: the JIT then shares one thread-local access among the caller's allocations
+    // and frees (see PopCached).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void* Allocate(nuint size)
+    public new void* Allocate(nuint size) => AllocateWithKey(size, ThreadCaches.LastKey, throwOnFailure: true);
+
+    /// <inheritdoc cref="Arena.TryAllocate"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public new void* TryAllocate(nuint size) => AllocateWithKey(size, ThreadCaches.LastKey, throwOnFailure: false);
+
+    // Allocate and TryAllocate with the thread's last key read by the caller.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void* AllocateWithKey(nuint size, ulong lastKey, bool throwOnFailure)
     {
-        if (Profiled) return AllocateProfiled(size, throwOnFailure: true);
-        void* p = PopCached(size);
-        return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: true);
+        if (Profiled) return AllocateProfiled(size, throwOnFailure);
+        void* p = PopCached(size, lastKey);
+        return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure);
     }
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void* TryAllocate(nuint size)
-    {
-        if (Profiled) return AllocateProfiled(size, throwOnFailure: false);
-        void* p = PopCached(size);
-        return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure: false);
-    }
+    private protected override void* AllocateVirtual(nuint size) => Allocate(size);
+
+    private protected override void* TryAllocateVirtual(nuint size) => TryAllocate(size);
+
+    private protected override void FreeVirtual(void* pointer) => Free(pointer);
+
+    private protected override void FreeSizedVirtual(void* pointer, nuint size) => FreeSized(pointer, size);
 
     // The thread-cache hit shared by Allocate and TryAllocate: null when the size is not cached, the
     // thread's last-used cache is another arena's, or the cache bin is empty (the slow path then finds
     // the cache through the thread's table). Sizes above the lookup table take an out-of-line hit.
+    // The caller read the thread's last key before any branch: .NET's thread-local access is a call
+    // into the runtime's TLS (not one fs-relative load as in C), and only an access that dominates
+    // the others lets the JIT reuse its result for them.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void* PopCached(nuint size)
+    private void* PopCached(nuint size, ulong lastKey)
     {
         if (size > _allocFastMax) return PopAboveLookup(size);
-        if (ThreadCaches.LastKey != _key) return null;
+        if (lastKey != _key) return null;
         return ThreadCaches.Last->Bins[SmallIndex(size)].Pop();
     }
 
@@ -75,16 +88,21 @@ public sealed unsafe partial class Arena<TPolicy>
         return Profiled ? SampleAligned(p, (nuint)usable, index) : p;
     }
 
-    /// <inheritdoc/>
+    /// <inheritdoc cref="Arena.Free"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Free(void* pointer)
+    public new void Free(void* pointer) => FreeWithKey(pointer, ThreadCaches.LastKey);
+
+    // Free with the thread's last key read by the caller (before the FreeCaches test, so that the
+    // read dominates, as in Allocate).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void FreeWithKey(void* pointer, ulong lastKey)
     {
         // The inlined hit: a region of one of this arena's active slabs going into this thread's
         // current cache. One leaf word says slab, state and class; the slab's edata gives owner
         // and start for the region check. Null, large blocks, misses and every error go out of line.
         // The thread's cache is read first: the thread-local access is a call, and before it
         // nothing of the lookup is live yet that would have to be saved across it.
-        ThreadCache* tc = FreeCaches && ThreadCaches.LastKey == _key ? ThreadCaches.Last : null;
+        ThreadCache* tc = FreeCaches && lastKey == _key ? ThreadCaches.Last : null;
         ulong word = Rtree.ReadWord(_rtreeRoot, pointer);
         if (RtreeContents.IsActiveSlab(word))
         {
@@ -133,13 +151,17 @@ public sealed unsafe partial class Arena<TPolicy>
         throw NotOwned(pointer);
     }
 
-    /// <inheritdoc/>
+    /// <inheritdoc cref="Arena.FreeSized(void*, nuint)"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void FreeSized(void* pointer, nuint size)
+    public new void FreeSized(void* pointer, nuint size) => FreeSizedWithKey(pointer, size, ThreadCaches.LastKey);
+
+    // FreeSized with the thread's last key read by the caller.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void FreeSizedWithKey(void* pointer, nuint size, ulong lastKey)
     {
         if (size <= _freeFastMax && MayPushSized(pointer))
         {
-            if (ThreadCaches.LastKey != SizedPushKey)
+            if (lastKey != SizedPushKey)
             {
                 FreeSizedFromTable(pointer, size);
                 return;

@@ -115,7 +115,7 @@ public sealed unsafe partial class Arena<TPolicy>
     private void* AllocateUnsampled(nuint size, bool zero, bool throwOnFailure)
     {
         if (zero) return AllocateSlow(size, zero: true, throwOnFailure);
-        void* p = PopCached(size);
+        void* p = PopCached(size, ThreadCaches.LastKey);
         return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure);
     }
 

@@ -168,6 +168,39 @@ public sealed unsafe class LiteralPolicyTests
         Assert.Equal(0, arena.GetStats().Allocated);
     }
 
+    [Fact]
+    public void AnotherPolicyHeldAsArenaTakesTheVirtualCalls()
+    {
+        // Arena's Allocate and frees test for Arena.Create()'s class and call any other policy's
+        // arena through a virtual core: every entry point must still reach this arena.
+        using var typed = new Arena<TestPolicy<NeverDecays>>();
+        Arena arena = typed;
+
+        void* block = arena.Allocate(64);
+        arena.Free(block);
+        Assert.True(arena.Allocate(64) == block, "Free through Arena put the block in this arena's thread cache");
+        arena.FreeSized(block, 64);
+        Assert.True(arena.TryAllocate(64) == block, "FreeSized through Arena put it back, TryAllocate took it");
+        arena.Free(block);
+
+        Assert.True(arena.TryAllocate(typed.MaxSize + 1) == null);
+        Assert.Throws<ArgumentOutOfRangeException>(() => arena.Allocate(typed.MaxSize + 1));
+        void* foreign = System.Runtime.InteropServices.NativeMemory.Alloc(64);
+        try
+        {
+            var ex = Assert.Throws<InvalidOperationException>(() => arena.Free(foreign));
+            Assert.Contains($"0x{(nuint)foreign:x}", ex.Message);
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(foreign);
+        }
+
+        arena.Purge();
+        arena.Validate();
+        Assert.Equal(0, arena.GetStats().Allocated);
+    }
+
     public interface IVariant
     {
         static abstract int GuardSmallEvery { get; }
