@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Runtime;
 using System.Text;
 using Allocator.Bench.Harness;
 using SqliteOnArena;
@@ -16,7 +17,8 @@ namespace Allocator.Bench.Sqlite;
 /// callbacks (<c>sqlite3_config(SQLITE_CONFIG_MALLOC)</c>) over the sample's arena and over C
 /// allocators through the same kind of layer, each run a fresh child process, the peers taking
 /// turns round by round. Reports the job's CPU time (user + system, all threads), its wall time
-/// and the process's peak RSS (VmHWM), as medians and as ratios to glibc's.
+/// and the process's peak RSS (VmHWM), as medians and as ratios to glibc's, and the JIT time
+/// within the job, which shows how much of a gap is compiling rather than allocating.
 /// </summary>
 public static class SqliteBench
 {
@@ -34,7 +36,7 @@ public static class SqliteBench
 
     /// <summary>One child's figures.</summary>
     private sealed record Sample(ulong Checksum, string Integrity, double CpuSeconds, double UserSeconds, double SystemSeconds,
-        double WallSeconds, long PeakKiB, long RssBeforeKiB, long SqliteHighwater, string Description);
+        double WallSeconds, long PeakKiB, long RssBeforeKiB, long SqliteHighwater, double JitSeconds, long JitMethods, string Description);
 
     /// <summary>Runs <paramref name="rounds"/> rounds of every peer in <paramref name="peers"/> and writes sqlite.md.</summary>
     public static int Run(IReadOnlyList<string> peers, int rows, int rounds, string outDir, string commandLine)
@@ -74,7 +76,7 @@ public static class SqliteBench
                 }
                 samples[peer].Add(s);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  round {round} {peer,-9} cpu {s.CpuSeconds,6:F2} s  wall {s.WallSeconds,6:F2} s  peak {s.PeakKiB / 1024.0,7:F1} MiB  checksum {s.Checksum:x16}"));
+                    $"  round {round} {peer,-9} cpu {s.CpuSeconds,6:F2} s  wall {s.WallSeconds,6:F2} s  peak {s.PeakKiB / 1024.0,7:F1} MiB  jit {s.JitSeconds,5:F2} s  checksum {s.Checksum:x16}"));
             }
         }
 
@@ -111,10 +113,14 @@ public static class SqliteBench
         Batteries_V2.Init();
         long rssBefore = ProcStatus.RssKiB();
         (TimeSpan user0, TimeSpan sys0) = ResourceUsage.Self();
+        TimeSpan jit0 = JitInfo.GetCompilationTime();
+        long jitMethods0 = JitInfo.GetCompiledMethodCount();
         long start = Stopwatch.GetTimestamp();
         JobResult result = DatabaseJob.Run(rows);
         TimeSpan wall = Stopwatch.GetElapsedTime(start);
         (TimeSpan user1, TimeSpan sys1) = ResourceUsage.Self();
+        TimeSpan jit = JitInfo.GetCompilationTime() - jit0;
+        long jitMethods = JitInfo.GetCompiledMethodCount() - jitMethods0;
         long peak = ProcStatus.HighWaterKiB();
         long highwater = raw.sqlite3_memory_highwater(0);
         int rc = raw.sqlite3_shutdown();
@@ -126,7 +132,7 @@ public static class SqliteBench
         Console.WriteLine(Prefix + string.Join('\t', new object[]
         {
             result.Checksum.ToString("x16", CultureInfo.InvariantCulture), result.IntegrityCheck,
-            (user1 - user0).TotalSeconds, (sys1 - sys0).TotalSeconds, wall.TotalSeconds, peak, rssBefore, highwater, description,
+            (user1 - user0).TotalSeconds, (sys1 - sys0).TotalSeconds, wall.TotalSeconds, peak, rssBefore, highwater, jit.TotalSeconds, jitMethods, description,
         }.Select(o => Convert.ToString(o, CultureInfo.InvariantCulture))));
         return 0;
     }
@@ -150,7 +156,7 @@ public static class SqliteBench
             double user = Parse(f[2]), sys = Parse(f[3]);
             return (new Sample(ulong.Parse(f[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture), f[1], user + sys, user, sys,
                 Parse(f[4]), long.Parse(f[5], CultureInfo.InvariantCulture), long.Parse(f[6], CultureInfo.InvariantCulture),
-                long.Parse(f[7], CultureInfo.InvariantCulture), f[8]), null, null);
+                long.Parse(f[7], CultureInfo.InvariantCulture), Parse(f[8]), long.Parse(f[9], CultureInfo.InvariantCulture), f[10]), null, null);
         }
         string tail = stderr.Result.Trim();
         return (null, null, $"exit code {child.ExitCode}: {(tail.Length > 400 ? tail[^400..] : tail)}");
@@ -180,7 +186,10 @@ public static class SqliteBench
             "`sqlite3_config(SQLITE_CONFIG_MALLOC)` and `[UnmanagedCallersOnly]` callbacks: the arena's over `SqliteArena.Shared`, the others' " +
             "calling the loaded library's malloc, free, realloc and usable-size functions. CPU is the job's user + system time over all threads " +
             "(getrusage around `DatabaseJob.Run`), wall its elapsed time, peak RSS the process's VmHWM after the job (the .NET runtime included, as " +
-            "`/usr/bin/time` would count it); growth is VmHWM minus the RSS just before the job. Medians; ratios are to glibc's median.");
+            "`/usr/bin/time` would count it); growth is VmHWM minus the RSS just before the job. JIT is the time the runtime spent compiling " +
+            "methods during the job and methods JIT'd how many it compiled then (`System.Runtime.JitInfo`, every tier of a method counting). The runtime " +
+            "clocks each compile from start to end, so on a quiet machine JIT is CPU time inside the CPU column, and on a loaded one it also holds the time the " +
+            "compiling thread waited for a core. Medians; ratios are to glibc's median.");
         md.AppendLine();
 
         Sample[] baseline = samples[Baseline].ToArray();
@@ -188,25 +197,26 @@ public static class SqliteBench
         double baseWall = Median(baseline.Select(s => s.WallSeconds));
         double basePeak = Median(baseline.Select(s => (double)s.PeakKiB));
         double baseGrowth = Median(baseline.Select(s => (double)(s.PeakKiB - s.RssBeforeKiB)));
-        md.AppendLine("| peer | runs | CPU (s) | × glibc | wall (s) | × glibc | peak RSS (MiB) | × glibc | growth (MiB) | × glibc | SQLite's highwater (MiB) |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| peer | runs | CPU (s) | × glibc | wall (s) | × glibc | peak RSS (MiB) | × glibc | growth (MiB) | × glibc | SQLite's highwater (MiB) | JIT (s) | methods JIT'd |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (string peer in peers)
         {
             if (skipped.TryGetValue(peer, out string? why))
             {
-                md.AppendLine(ic, $"| {peer} | skipped: {why} | | | | | | | | | |");
+                md.AppendLine(ic, $"| {peer} | skipped: {why} | | | | | | | | | | | |");
                 continue;
             }
             List<Sample> l = samples[peer];
             if (l.Count == 0)
             {
-                md.AppendLine(ic, $"| {peer} | 0 | | | | | | | | | |");
+                md.AppendLine(ic, $"| {peer} | 0 | | | | | | | | | | | |");
                 continue;
             }
             double cpu = Median(l.Select(s => s.CpuSeconds)), wall = Median(l.Select(s => s.WallSeconds));
             double peak = Median(l.Select(s => (double)s.PeakKiB)), growth = Median(l.Select(s => (double)(s.PeakKiB - s.RssBeforeKiB)));
             double high = Median(l.Select(s => (double)s.SqliteHighwater));
-            md.AppendLine(ic, $"| {peer} | {l.Count} | {cpu:F2} | {cpu / baseCpu:F3} | {wall:F2} | {wall / baseWall:F3} | {peak / 1024:F1} | {peak / basePeak:F3} | {growth / 1024:F1} | {growth / baseGrowth:F3} | {high / 1048576:F1} |");
+            double jit = Median(l.Select(s => s.JitSeconds)), jitMethods = Median(l.Select(s => (double)s.JitMethods));
+            md.AppendLine(ic, $"| {peer} | {l.Count} | {cpu:F2} | {cpu / baseCpu:F3} | {wall:F2} | {wall / baseWall:F3} | {peak / 1024:F1} | {peak / basePeak:F3} | {growth / 1024:F1} | {growth / baseGrowth:F3} | {high / 1048576:F1} | {jit:F3} | {jitMethods:F0} |");
         }
         md.AppendLine();
 
@@ -218,6 +228,9 @@ public static class SqliteBench
             md.AppendLine();
             md.AppendLine(ic, $"- CPU time at most {CpuGoal:F2}×: {cpuRatio:F3}× — {(cpuRatio <= CpuGoal ? "met" : "not met")}");
             md.AppendLine(ic, $"- peak RSS at most {PeakRssGoal:F2}×: {peakRatio:F3}× — {(peakRatio <= PeakRssGoal ? "met" : "not met")}");
+            md.AppendLine();
+            double extraJit = Median(arena.Select(s => s.JitSeconds)) - Median(baseline.Select(s => s.JitSeconds));
+            md.AppendLine(ic, $"The arena's JIT beyond glibc's (medians): {extraJit:F3} s, {extraJit / baseCpu:P1} of glibc's CPU time.");
             md.AppendLine();
         }
 
@@ -231,7 +244,7 @@ public static class SqliteBench
         if (failures.Count > 0)
             md.AppendLine();
 
-        md.AppendLine("Every run (CPU user + system / wall in seconds, peak RSS in MiB):");
+        md.AppendLine("Every run (CPU user + system / wall in seconds, peak RSS in MiB, JIT in seconds):");
         md.AppendLine();
         md.AppendLine("| peer | how it is called | runs |");
         md.AppendLine("| --- | --- | --- |");
@@ -239,7 +252,7 @@ public static class SqliteBench
         {
             if (samples[peer].Count == 0)
                 continue;
-            string runs = string.Join("; ", samples[peer].Select(s => string.Create(ic, $"{s.UserSeconds:F2} + {s.SystemSeconds:F2} / {s.WallSeconds:F2}, {s.PeakKiB / 1024.0:F1}")));
+            string runs = string.Join("; ", samples[peer].Select(s => string.Create(ic, $"{s.UserSeconds:F2} + {s.SystemSeconds:F2} / {s.WallSeconds:F2}, {s.PeakKiB / 1024.0:F1}, JIT {s.JitSeconds:F2}")));
             md.AppendLine(ic, $"| {peer} | {samples[peer][0].Description} | {runs} |");
         }
         return md.ToString();
