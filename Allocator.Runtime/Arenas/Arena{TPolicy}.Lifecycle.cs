@@ -15,6 +15,8 @@ public sealed unsafe partial class Arena<TPolicy>
     public override void Purge()
     {
         ThrowIfDisposed();
+        // Dead threads' caches too, which a GC would otherwise flush in its own time.
+        using (ThreadCaches.ListLock.EnterScope()) ThreadCaches.ReapDeadThreads();
         // What this thread caches would otherwise keep whole slabs and large extents out of reach.
         ThreadCache* tc = ThreadCacheOrNull();
         if (tc != null) FlushAll(tc);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -182,28 +183,68 @@ internal static unsafe class ThreadCaches
 
         slots[index] = (nint)tc;
         Remember(tc);
-        t_flusher ??= new ExitFlusher();
+        if (t_flusher == null)
+        {
+            // A thread's first cache: a moment to give back the caches of threads that died since.
+            ReapDeadThreads();
+            t_flusher = new ExitFlusher(Thread.CurrentThread);
+            s_flushers.Add(new WeakReference<ExitFlusher>(t_flusher));
+        }
+
         t_flusher.Slots = slots;
+    }
+
+    /// <summary>
+    /// Flushes the caches of every thread that has died, without waiting for a GC to finalize its
+    /// flusher: a program that starts threads but allocates little on the GC heap would otherwise
+    /// keep each dead thread's cached blocks, and their pages, until the next collection (ListLock held).
+    /// </summary>
+    public static void ReapDeadThreads()
+    {
+        // Backwards, so the swap with the last entry only moves one already looked at.
+        for (int i = s_flushers.Count - 1; i >= 0; i--)
+        {
+            if (s_flushers[i].TryGetTarget(out ExitFlusher? f))
+            {
+                if (f.Owner.IsAlive) continue;
+                f.FlushAll();
+            }
+
+            s_flushers[i] = s_flushers[^1];
+            s_flushers.RemoveAt(s_flushers.Count - 1);
+        }
     }
 
     /// <summary>What to do with a dead thread's cache: the arena registry decides (ListLock held).</summary>
     internal static Action<nint>? OnThreadExit;
 
-    private sealed class ExitFlusher
+    // Every thread's flusher, weakly, so that the finalizer stays the way a flusher no reap found
+    // is run (ListLock held).
+    private static readonly List<WeakReference<ExitFlusher>> s_flushers = [];
+
+    private sealed class ExitFlusher(Thread owner)
     {
+        /// <summary>The thread whose caches these are.</summary>
+        public readonly Thread Owner = owner;
+
+        /// <summary>That thread's table; null once flushed.</summary>
         public nint[]? Slots;
+
+        /// <summary>Flushes every cache of a dead thread, once (ListLock held).</summary>
+        public void FlushAll()
+        {
+            nint[]? slots = Slots;
+            Slots = null;
+            if (slots == null) return;
+            foreach (nint tc in slots)
+            {
+                if (tc != 0) OnThreadExit?.Invoke(tc);
+            }
+        }
 
         ~ExitFlusher()
         {
-            nint[]? slots = Slots;
-            if (slots == null) return;
-            using (ListLock.EnterScope())
-            {
-                foreach (nint tc in slots)
-                {
-                    if (tc != 0) OnThreadExit?.Invoke(tc);
-                }
-            }
+            using (ListLock.EnterScope()) FlushAll();
         }
     }
 }

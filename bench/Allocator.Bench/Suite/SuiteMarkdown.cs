@@ -21,7 +21,7 @@ public static class SuiteMarkdown
         md.AppendLine();
         md.AppendLine($"- Machine: {m.Cpu}, {m.LogicalCores} logical cores, {m.Memory} RAM; {m.Os}; {m.Runtime}");
         md.AppendLine(Inv($"- Run: {r.StartedUtc:yyyy-MM-dd HH:mm} UTC; 1-minute load average {m.LoadAverage} at the start, {r.LoadAverageAtEnd} at the end"));
-        md.AppendLine(Inv($"- Method: every run of every workload and peer is its own process (a warm-up pass at the timed scale, then short passes until tiered compilation settles, glibc's malloc_trim for what the JIT freed, then one timed run); {r.Scale.Runs} run(s) per cell, interleaved; the figure is the median. Time is the workload's wall time; peak RSS is the process's VmHWM during the timed run (the .NET runtime included, as /usr/bin/time counts the whole C program)."));
+        md.AppendLine(Inv($"- Method: every run of every workload and peer is its own process (a warm-up pass at the timed scale, then short passes until tiered compilation settles, a GC, the peer's own purge and glibc's malloc_trim for what the JIT freed, then one timed run); {r.Scale.Runs} run(s) per cell, interleaved; the figure is the median. Time is the workload's wall time; peak RSS is the process's VmHWM during the timed run (the .NET runtime included, as /usr/bin/time counts the whole C program)."));
         md.AppendLine("- Command: `dotnet run -c Release --project bench/Allocator.Bench -- suite" + (r.Scale.Mode == "quick" ? " --quick`" : "`"));
         md.AppendLine();
         foreach (SkippedPeer s in r.Skipped)

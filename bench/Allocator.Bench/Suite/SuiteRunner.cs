@@ -155,6 +155,10 @@ public static class SuiteRunner
 
         GC.Collect();
         GC.WaitForPendingFinalizers();
+        // The C program starts with a cold allocator; every peer gives back what the warm-up left
+        // through its own purge (jemalloc's arena.purge, mi_collect, the arena's Purge, ...), so that
+        // no row carries free pages of passes that the timed run never asked for.
+        entry.Purge();
         ProcStatus.TrimMalloc();
         // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0 and later).
         File.WriteAllText("/proc/self/clear_refs", "5");
