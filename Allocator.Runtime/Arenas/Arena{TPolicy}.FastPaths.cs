@@ -45,26 +45,28 @@ public sealed unsafe partial class Arena<TPolicy>
     // the cache through the thread's table). Sizes above the lookup table take an out-of-line hit.
     // The caller read the thread's last key before any branch: .NET's thread-local access is a call
     // into the runtime's TLS (not one fs-relative load as in C), and only an access that dominates
-    // the others lets the JIT reuse its result for them.
+    // the others lets the JIT reuse its result for them. The thread's last cache is read here too
+    // (one load from the block the key came from) and handed to the out-of-line hit, which would
+    // otherwise make a thread-local call of its own.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void* PopCached(nuint size, ulong lastKey)
     {
-        if (size > _allocFastMax) return PopAboveLookup(size);
+        if (size > _allocFastMax) return PopAboveLookup(size, lastKey, ThreadCaches.Last);
         if (lastKey != _key) return null;
         return ThreadCaches.Last->Bins[SmallIndex(size)].Pop();
     }
 
     // The hit of a cached class above the lookup table: it needs neither the disposed check nor the
-    // class's size, and only the size and the arena live across the thread-local access, so the frame
-    // stays small.
+    // class's size. It calls nothing, so it needs no saved registers: a pop at the bin's low-water
+    // mark, which would update the mark out of line, is left to the slow path, which pops the same bin.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void* PopAboveLookup(nuint size)
+    private void* PopAboveLookup(nuint size, ulong lastKey, ThreadCache* last)
     {
         // Above _allocFastMax and at most _cachedMax implies above the lookup table: _allocFastMax
         // stops below it only when no class above it is cached.
-        if (size > _cachedMax || ThreadCaches.LastKey != _key) return null;
+        if (size > _cachedMax || lastKey != _key) return null;
         int index = IndexAboveLookup(size);
-        void* item = ThreadCaches.Last->Bins[index].Pop();
+        void* item = last->Bins[index].PopAboveLowWater();
         if (item == null || index < _binCount) return item;
         return TakeCachedLarge(item);
     }

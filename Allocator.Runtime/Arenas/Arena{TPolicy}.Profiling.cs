@@ -35,7 +35,7 @@ public sealed unsafe partial class Arena<TPolicy>
         {
             ThreadCache* tc = ThreadCaches.Last;
             if ((tc->BytesUntilSample -= (long)size) < 0) return AllocateSampled(tc, size, zero: false, throwOnFailure);
-            void* p = size <= _allocFastMax ? tc->Bins[SmallIndex(size)].Pop() : PopAboveLookup(size);
+            void* p = size <= _allocFastMax ? tc->Bins[SmallIndex(size)].Pop() : PopAboveLookup(size, _key, tc);
             return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure);
         }
 

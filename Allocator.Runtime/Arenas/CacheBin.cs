@@ -108,6 +108,20 @@ internal unsafe struct CacheBin
         return PopAtLowWater();
     }
 
+    /// <summary>
+    /// Takes the most recently cached item while the bin holds more than its low-water mark, or
+    /// returns null (also when the bin is empty): the caller then takes its slow path, which pops with
+    /// <see cref="Pop"/>. It calls nothing, so an out-of-line caller needs no saved registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void* PopAboveLowWater()
+    {
+        void** head = _head;
+        if (head == _lowWater) return null;
+        _head = head + 1;
+        return *head;
+    }
+
     /// <summary>Caches <paramref name="item"/> on top of the stack.</summary>
     /// <param name="item">A free region of this bin's size class; never null.</param>
     /// <returns>False when the bin is full (the caller flushes, then pushes again).</returns>
