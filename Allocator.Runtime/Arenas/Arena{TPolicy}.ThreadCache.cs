@@ -175,7 +175,7 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void* TakeCachedLarge(void* p)
     {
-        RtreeContents.EdataOf(Rtree.ReadWord(_rtreeRoot, p))->IsInThreadCache = false;
+        RtreeContents.EdataOf(Rtree.ReadMappedWord(_rtreeRoot, p))->IsInThreadCache = false;
         return p;
     }
 
