@@ -65,7 +65,8 @@ public sealed unsafe partial class Arena<TPolicy>
         // Above _allocFastMax and at most _cachedMax implies above the lookup table: _allocFastMax
         // stops below it only when no class above it is cached.
         if (size > _cachedMax || lastKey != _key) return null;
-        int index = IndexAboveLookup(size);
+        int index = _cachedAboveLookup[(size + _cachedAboveRound) >> _cachedAboveShift];
+        Debug.Assert(index == IndexAboveLookup(size), "the cached classes' table names the computed class");
         void* item = last->Bins[index].PopAboveLowWater();
         if (item == null || index < _binCount) return item;
         return TakeCachedLarge(item);
@@ -133,10 +134,11 @@ public sealed unsafe partial class Arena<TPolicy>
         {
             Edata* e = RtreeContents.EdataOf(word);
             int index = RtreeContents.SizeIndexOf(word);
-            if (e->ArenaIndex == _index && pointer == e->Address && index != Edata.NoSizeIndex)
+            if (e->ArenaIndex == _index && pointer == e->Address)
             {
                 // Only a sampled block is filed as non-slab with a small class; it takes FreeLarge's path.
-                if (tc != null && index < _cachedClasses && (!Profiled || !e->IsProfiled) && !e->IsInThreadCache)
+                // A cached class index is below NoSizeIndex, so the hit needs no test of its own for it.
+                if (index < _cachedClasses && tc != null && (!Profiled || !e->IsProfiled) && !e->IsInThreadCache)
                 {
                     Debug.Assert(index >= _binCount, "a non-slab extent of a small class that is not sampled");
                     e->IsInThreadCache = true;
@@ -144,8 +146,11 @@ public sealed unsafe partial class Arena<TPolicy>
                     return;
                 }
 
-                FreeLarge(e, index);
-                return;
+                if (index != Edata.NoSizeIndex)
+                {
+                    FreeLarge(e, index);
+                    return;
+                }
             }
         }
 

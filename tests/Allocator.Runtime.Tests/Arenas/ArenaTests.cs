@@ -13,21 +13,27 @@ public sealed unsafe class ArenaTests
     private static Arena NewArena(ArenaOptions? o = null) => Arena.Create((o ?? new ArenaOptions()) with { TimeProvider = new FakeTimeProvider() });
 
     [Theory]
-    [InlineData(4, 2, 3, true)]
-    [InlineData(4, 2, 3, false)]
-    [InlineData(3, 2, 3, true)]
-    [InlineData(4, 1, 4, true)]
-    [InlineData(4, 3, 3, true)]
-    [InlineData(4, 3, 3, false)]
-    [InlineData(3, 4, 3, true)]
-    [InlineData(4, 4, 3, false)]
-    public void SizesAboveTheLookupTableGetTheirClass(int lgQuantum, int lgGroup, int lgTinyMin, bool threadCache)
+    [InlineData(4, 2, 3, true, 1 << 20)]
+    [InlineData(4, 2, 3, false, 1 << 20)]
+    [InlineData(3, 2, 3, true, 1 << 20)]
+    [InlineData(4, 1, 4, true, 1 << 20)]
+    [InlineData(4, 3, 3, true, 1 << 20)]
+    [InlineData(4, 3, 3, false, 1 << 20)]
+    [InlineData(3, 4, 3, true, 1 << 20)]
+    [InlineData(4, 4, 3, false, 1 << 20)]
+    [InlineData(4, 2, 3, true, 8 << 20)]
+    [InlineData(4, 4, 3, true, 8 << 20)]
+    [InlineData(4, 2, 3, true, 5000)]
+    public void SizesAboveTheLookupTableGetTheirClass(int lgQuantum, int lgGroup, int lgTinyMin, bool threadCache, long threadCacheMax)
     {
-        // Above the lookup table the arena computes the class itself; around every class boundary up
-        // to 2 MiB it must agree with the size-class table, whether the block comes from a cache or not.
-        using var arena = NewArena(new ArenaOptions { LgQuantum = lgQuantum, LgGroup = lgGroup, LgTinyMin = lgTinyMin, ThreadCache = threadCache });
+        // Above the lookup table the arena computes the class itself, and the cache hit reads it from
+        // a table of the cached classes; around every class boundary up to twice the cache limit (and
+        // at least 2 MiB) both must agree with the size-class table. The second round of each size is
+        // a cache hit: a wrong class there pops a block of the previous size's class.
+        using var arena = NewArena(new ArenaOptions { LgQuantum = lgQuantum, LgGroup = lgGroup, LgTinyMin = lgTinyMin, ThreadCache = threadCache, ThreadCacheMax = threadCacheMax });
         var classes = new Allocator.Sizing.SizeClasses(lgQuantum, 12, lgGroup, lgTinyMin);
-        for (int i = 0; i < classes.Count && classes.IndexToSize(i) <= 2 << 20; i++)
+        ulong limit = Math.Max(2UL << 20, 2 * (ulong)threadCacheMax);
+        for (int i = 0; i < classes.Count && classes.IndexToSize(i) <= limit; i++)
         {
             ulong c = classes.IndexToSize(i);
             if (c <= classes.LookupMaxClass) continue;

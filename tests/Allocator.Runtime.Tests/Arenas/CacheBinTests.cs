@@ -32,6 +32,30 @@ public sealed unsafe class CacheBinTests
     }
 
     [Fact]
+    public void PopAboveLowWater_stops_at_the_mark_and_leaves_that_pop_to_Pop()
+    {
+        // The large-class hit pops with PopAboveLowWater and sends a pop at the mark to the slow path:
+        // there it must take nothing and leave the mark, so that Pop still sees the pop and moves it.
+        using var bin = new NativeBin(4);
+        bin.Bin->TryPush((void*)Item(1));
+        bin.Bin->TryPush((void*)Item(2));
+        bin.Bin->ResetLowWater();
+        Assert.True(bin.Bin->PopAboveLowWater() == null);
+        Assert.Equal(2, bin.Bin->Count);
+        Assert.Equal(2, bin.Bin->LowWater);
+
+        Assert.Equal(Item(2), (nint)bin.Bin->Pop());
+        Assert.Equal(1, bin.Bin->LowWater);
+        bin.Bin->TryPush((void*)Item(3));
+        Assert.Equal(Item(3), (nint)bin.Bin->PopAboveLowWater());
+        Assert.Equal(1, bin.Bin->LowWater);
+        Assert.True(bin.Bin->PopAboveLowWater() == null);
+        Assert.Equal(Item(1), (nint)bin.Bin->Pop());
+        Assert.True(bin.Bin->PopAboveLowWater() == null);
+        Assert.Equal(0, bin.Bin->Count);
+    }
+
+    [Fact]
     public void Is_four_pointers_so_the_hot_paths_index_bins_with_a_shift()
     {
         Assert.Equal(4 * sizeof(void*), sizeof(CacheBin));
