@@ -1,7 +1,8 @@
 using System;
 using System.Diagnostics;
-using System.Globalization;
+using System.Buffers.Text;
 using System.IO;
+using System.Text;
 using System.Threading;
 
 namespace Allocator.Guards;
@@ -73,8 +74,14 @@ internal sealed class GuardMappingAccount
     {
         try
         {
-            string text = File.ReadAllText(path).Trim();
-            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n > 0 ? n : FallbackMaxMapCount;
+            // Digits parsed as bytes: a culture-aware parse, even with the invariant culture, loads
+            // ICU, megabytes of resident memory in a process that may never format a number.
+            byte[] bytes = File.ReadAllBytes(path);
+            ReadOnlySpan<byte> text = bytes.AsSpan(Ascii.Trim(bytes));
+            return text.Length > 0 && char.IsAsciiDigit((char)text[0]) &&
+                Utf8Parser.TryParse(text, out long n, out int consumed) && consumed == text.Length && n > 0
+                ? n
+                : FallbackMaxMapCount;
         }
         catch (IOException)
         {
