@@ -60,7 +60,7 @@ public abstract unsafe class Arena : IDisposable
     private protected static void Register(Arena arena)
     {
         using (ThreadCaches.ListLock.EnterScope()) s_live[arena.Index] = arena;
-        AllocatorMetrics.EnsureCreated();
+        if (AllocatorMetrics.CreatedWithArenas) AllocatorMetrics.CreateForArenas();
     }
 
     /// <summary>The arenas alive now (for metrics), in index order.</summary>

@@ -17,8 +17,22 @@ public static class AllocatorMetrics
 
     private static Meter? s_meter;
 
-    /// <summary>The meter; created with the first arena.</summary>
+    /// <summary>
+    /// The meter; created with the first arena, unless the application turned metrics off with the
+    /// runtime's feature switch (<c>&lt;MetricsSupport&gt;false&lt;/MetricsSupport&gt;</c>), in which case it
+    /// is created when this property is first read.
+    /// </summary>
     public static Meter Meter => EnsureCreated();
+
+    // Read without touching a metrics type: loading System.Diagnostics.DiagnosticSource brings ICU
+    // with it, about 6 MiB of resident memory, which an application that switched metrics off
+    // should not pay for.
+    internal static bool CreatedWithArenas =>
+        !System.AppContext.TryGetSwitch("System.Diagnostics.Metrics.Meter.IsSupported", out bool supported) || supported;
+
+    // Kept out of line, so that compiling the caller does not load the meter's types.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    internal static void CreateForArenas() => EnsureCreated();
 
     internal static Meter EnsureCreated()
     {
