@@ -25,7 +25,7 @@ public static class AllocatorMetrics
     public static Meter Meter => EnsureCreated();
 
     // Read without touching a metrics type: loading System.Diagnostics.DiagnosticSource brings ICU
-    // with it, about 6 MiB of resident memory, which an application that switched metrics off
+    // with it, megabytes of resident memory, which an application that switched metrics off
     // should not pay for.
     internal static bool CreatedWithArenas =>
         !System.AppContext.TryGetSwitch("System.Diagnostics.Metrics.Meter.IsSupported", out bool supported) || supported;
