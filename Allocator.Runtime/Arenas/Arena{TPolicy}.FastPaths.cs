@@ -259,6 +259,7 @@ public sealed unsafe partial class Arena<TPolicy>
     }
 
     /// <inheritdoc/>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public override void* Reallocate(void* pointer, nuint newSize)
     {
         if (pointer == null) return Allocate(newSize);
@@ -278,7 +279,7 @@ public sealed unsafe partial class Arena<TPolicy>
     }
 
     // Out of line, so that the inlined hits stay small and the callers' loops keep their registers.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(Tiering.OptimizeAtOnceOutOfLine)]
     private void* AllocateSlow(nuint size, bool zero, bool throwOnFailure)
     {
         if (size > _largeMax) return throwOnFailure ? throw TooLarge(size) : null;

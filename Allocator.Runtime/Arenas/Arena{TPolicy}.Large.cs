@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Allocator.Metadata;
 
@@ -22,6 +23,7 @@ public sealed unsafe partial class Arena<TPolicy>
         return AllocateLarge(usable, index, _page, zero);
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void* AllocateLarge(nuint usable, int index, nuint alignment, bool zero)
     {
         Edata* e = _pa.Alloc(usable, alignment, slab: false, index, zero);
@@ -32,6 +34,7 @@ public sealed unsafe partial class Arena<TPolicy>
         return e->Address;
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void FreeLarge(Edata* e, int index)
     {
         if (Profiled && e->IsProfiled)
@@ -53,6 +56,7 @@ public sealed unsafe partial class Arena<TPolicy>
         FreeLargeNow(e, index, tick: true);
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void FreeLargeNow(Edata* e, int index, bool tick)
     {
         _large.Remove(e, index);

@@ -37,7 +37,7 @@ public sealed unsafe partial class Arena<TPolicy>
 
     // Out of line: behind the inlined Free hit it is the full-bin and no-cache case only, and when
     // the JIT inlined it (the bin lock, the decay tick) the caller's loop grew past its inlining budget.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(Tiering.OptimizeAtOnceOutOfLine)]
     private void FreeSmallSlow(Edata* slab, void* pointer, int index)
     {
         if (DebugChecks) CheckNotFreed(slab, pointer, index);

@@ -99,7 +99,7 @@ public sealed unsafe partial class Arena<TPolicy>
     }
 
     // A full cache bin: flush its older half to the bins, then the push fits.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(Tiering.OptimizeAtOnceOutOfLine)]
     private void PushAfterFlush(ThreadCache* tc, int index, void* item)
     {
         ref CacheBin cb = ref tc->Bins[index];
@@ -114,6 +114,7 @@ public sealed unsafe partial class Arena<TPolicy>
         }
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void Fill(ThreadCache* tc, int index)
     {
         ref CacheBin cb = ref tc->Bins[index];
@@ -151,6 +152,7 @@ public sealed unsafe partial class Arena<TPolicy>
         if (first != null) throw first;
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void FlushBin(ThreadCache* tc, int index, int count)
     {
         ref CacheBin cb = ref tc->Bins[index];

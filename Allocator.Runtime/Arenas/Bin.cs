@@ -50,6 +50,7 @@ internal sealed unsafe class Bin
     /// from <paramref name="pa"/> as needed (with the lock dropped around it).
     /// </summary>
     /// <returns>How many regions were taken; fewer than wanted only when the page allocator had no slab.</returns>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public int Fill<TPolicy>(PageAllocator<TPolicy> pa, void** buffer, int want)
         where TPolicy : struct, IArenaPolicy
     {
@@ -99,6 +100,7 @@ internal sealed unsafe class Bin
     /// for the caller to free once the lock is released.
     /// </summary>
     /// <returns>A region that was already free (the others are returned all the same), or null.</returns>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void* Return(void** regions, Edata** slabs, int count, Edata** emptied, out int emptiedCount)
     {
         emptiedCount = 0;
@@ -212,6 +214,7 @@ internal sealed unsafe class Bin
     /// region taken later faults in a zero page; nothing assumes small regions are zero, and regions
     /// sitting in thread caches count as allocated, so their pages stay.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void PurgeFreePages(ExtentContext ctx)
     {
         using (_lock.EnterScope())
@@ -224,6 +227,7 @@ internal sealed unsafe class Bin
         }
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private Edata* NewSlab<TPolicy>(PageAllocator<TPolicy> pa)
         where TPolicy : struct, IArenaPolicy
     {
@@ -236,6 +240,7 @@ internal sealed unsafe class Bin
     }
 
     // A region from the current slab, or from the oldest non-full one; null when every slab is full.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void* TryTakeRegion()
     {
         Edata* slab = _current;
@@ -260,6 +265,7 @@ internal sealed unsafe class Bin
     }
 
     // A fresh slab becomes the current one; the previous current goes where it belongs.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void AddSlab(Edata* slab)
     {
         _slabs++;
@@ -272,6 +278,7 @@ internal sealed unsafe class Bin
     }
 
     // Returns the slab when it became empty and was unlinked (the caller frees it), otherwise null.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private Edata* ReturnRegion(Edata* slab, void* p, out bool doubleFree)
     {
         uint offset = (uint)((byte*)p - (byte*)slab->Address);
@@ -302,6 +309,7 @@ internal sealed unsafe class Bin
     }
 
     // Prefer filling the oldest, lowest slab: it keeps younger slabs emptying so they can be freed.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void LowerSlab(Edata* slab)
     {
         if (_current != null && Edata.CompareSerialThenAddress(slab, _current) < 0)
@@ -317,6 +325,7 @@ internal sealed unsafe class Bin
         }
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void Unlink(Edata* slab, bool wasFull)
     {
         if (slab == _current) _current = null;
@@ -335,6 +344,7 @@ internal sealed unsafe class Bin
     // A PairingHeap.ForEach visitor that adds each extent to the List<nint> its state points at.
     private static void Collect(Edata* e, void* state) => Unsafe.AsRef<List<nint>>(state).Add((nint)e);
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private long PurgeFreePages(ExtentContext ctx, Edata* slab)
     {
         nuint page = ctx.Page;

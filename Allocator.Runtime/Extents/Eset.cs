@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Metadata;
 using Allocator.Os;
@@ -72,6 +73,7 @@ internal sealed unsafe class Eset
     internal static Edata* LruNext(Edata* e) => EdataList<LruLinks>.Next(e);
 
     /// <summary>Adds a free extent.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void Insert(Edata* e)
     {
         Debug.Assert(e->State == State);
@@ -88,6 +90,7 @@ internal sealed unsafe class Eset
     }
 
     /// <summary>Removes a member (in this set's state, or claimed as a merging neighbor).</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void Remove(Edata* e)
     {
         Debug.Assert(e->State == State || e->State >= ExtentState.Transition);
@@ -108,6 +111,7 @@ internal sealed unsafe class Eset
     /// first fit by (serial number, address) across the bins from the size's ceiling class, never
     /// looking at bins more than 2^<paramref name="lgMaxFit"/> times larger than needed.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public Edata* Fit(nuint size, nuint alignment, bool exactOnly, int lgMaxFit)
     {
         nuint alignPages = PageCeiling(alignment);
@@ -119,6 +123,7 @@ internal sealed unsafe class Eset
     }
 
     // PszToIndex gives the smallest page class that holds the size: the quantized ceiling's index.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private Edata* FirstFit(nuint size, bool exactOnly, int lgMaxFit)
     {
         int start = _classes.PszToIndex(size);
@@ -138,6 +143,7 @@ internal sealed unsafe class Eset
 
     // Only the first member of each bin is examined, as jemalloc does: cheap, and good enough for
     // the rare over-page alignment.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private Edata* FitAlignment(nuint minSize, nuint maxSize, nuint alignment)
     {
         int from = _classes.PszToIndex(minSize);
@@ -154,6 +160,7 @@ internal sealed unsafe class Eset
         return null;
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private int NextNonEmpty(int from)
     {
         if (from >= _binCount) return _binCount;

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Map;
 using Allocator.Metadata;
@@ -32,6 +33,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     /// <param name="alignment">Alignment, a power of two.</param>
     /// <param name="zero">The extent must read as zero.</param>
     /// <param name="guarded">Take a guarded extent from the guarded set (exact fit).</param>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public static Edata* Alloc(ExtentContext ctx, Ecache ecache, [AcquiredExtent] Edata* expand, nuint size, nuint alignment, bool zero, bool guarded)
     {
         return Recycle(ctx, ecache, expand, size, alignment, zero, guarded);
@@ -41,6 +43,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     /// Takes an extent from the retained cache, growing retained address space when it has none
     /// that fits, and as a last resort maps a fresh extent through the alloc hook.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public static Edata* AllocGrow(ExtentContext ctx, [AcquiredExtent] Edata* expand, nuint size, nuint alignment, bool zero, bool guarded)
     {
         Edata* e = AllocRetained(ctx, expand, size, alignment, zero, guarded);
@@ -52,6 +55,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     }
 
     /// <summary>Puts an active extent the caller no longer uses into <paramref name="ecache"/>.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public static void Dalloc(ExtentContext ctx, Ecache ecache, [AcquiredExtent] Edata* e)
     {
         e->SetAddress(e->Base);
@@ -64,6 +68,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     /// <paramref name="npagesMin"/> pages, coalescing delayed extents first. A dirty or muzzy extent
     /// comes back active; a retained one comes back deregistered, ready to destroy.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public static Edata* Evict(ExtentContext ctx, Ecache ecache, nuint npagesMin)
     {
         using var scope = ecache.Enter();
@@ -96,6 +101,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     /// <paramref name="expand"/> when given (the hook must then map exactly there or fail). With
     /// retain it is a head: it never merges with the extent below it.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public static Edata* AllocWrapper(ExtentContext ctx, [AcquiredExtent] Edata* expand, nuint size, nuint alignment, bool zero, bool commit)
     {
         void* newAddress = expand == null ? null : expand->Past;
@@ -124,6 +130,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     /// Gives an active, unguarded extent back: unmapped through the dalloc hook when it agrees,
     /// otherwise decommitted or purged (in that order of preference) and kept as retained.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public static void DallocWrapper(ExtentContext ctx, [AcquiredExtent] Edata* e)
     {
         Debug.Assert(e->State == ExtentState.Active);
@@ -190,6 +197,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     /// Puts an active extent into <paramref name="ecache"/>, coalescing as the cache's policy says:
     /// muzzy and retained fully, dirty only when large (and an oversize one is purged at once).
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public static void Record(ExtentContext ctx, Ecache ecache, [AcquiredExtent] Edata* e)
     {
         Edata* oversize = null;
@@ -218,6 +226,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         if (oversize != null) MaximallyPurge(ctx, oversize);
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static void MaximallyPurge(ExtentContext ctx, Edata* e)
     {
         long pages = (long)(e->Size / ctx.Page);
@@ -228,6 +237,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         ctx.Stats.AddMapped(-bytes);
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static Edata* Recycle(ExtentContext ctx, Ecache ecache, Edata* expand, nuint size, nuint alignment, bool zero, bool guarded)
     {
         Debug.Assert(!guarded || expand == null);
@@ -249,6 +259,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         return e;
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static Edata* RecycleExtract(ExtentContext ctx, Ecache ecache, Edata* expand, nuint size, nuint alignment, bool guarded)
     {
         Debug.Assert(!guarded || ExtentPolicy<TPolicy>.MayGuard);
@@ -279,6 +290,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         return e;
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static Edata* RecycleSplit(ExtentContext ctx, Ecache ecache, Edata* expand, nuint size, nuint alignment, Edata* e)
     {
         SplitResult r = SplitInterior(ctx, ref e, out Edata* lead, out Edata* trail, out Edata* toRestore, out Edata* salvaged, expand, size, alignment);
@@ -295,6 +307,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         return null;
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static SplitResult SplitInterior(ExtentContext ctx, ref Edata* e, out Edata* lead, out Edata* trail,
         out Edata* toRestore, out Edata* salvaged, Edata* expand, nuint size, nuint alignment)
     {
@@ -338,6 +351,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         return SplitResult.Ok;
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static Edata* SplitImpl(ExtentContext ctx, Edata* e, nuint sizeA, nuint sizeB)
     {
         Debug.Assert(e->Size == sizeA + sizeB && !e->IsGuarded);
@@ -361,6 +375,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         return trail;
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static bool MergeImpl(ExtentContext ctx, Edata* a, Edata* b)
     {
         Debug.Assert(a->Past == b->Base && a->ArenaIndex == b->ArenaIndex && a->ArenaIndex == ctx.ArenaIndex);
@@ -379,6 +394,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     }
 
     // Merge an acquired neighbor in; if the hook refuses, the neighbor goes back to the cache.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static bool Coalesce(ExtentContext ctx, Ecache ecache, Edata* inner, Edata* outer, bool forward)
     {
         Debug.Assert(outer->State == ExtentState.Merging);
@@ -389,6 +405,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     }
 
     // Every neighbor acquired here is either merged or put back: nothing is left in Merging.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static Edata* TryCoalesce(ExtentContext ctx, Ecache ecache, Edata* e, out bool coalesced)
     {
         Debug.Assert(ecache.IsHeldByCurrentThread && !e->IsGuarded);
@@ -427,6 +444,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         return e;
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static void Deactivate(ExtentContext ctx, Ecache ecache, Edata* e)
     {
         ctx.Map.UpdateState(e, ecache.State);
@@ -439,6 +457,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     /// from a mapping made by this very request, never handed out) are trusted by their zeroed flag:
     /// a recycled one is written with zeros, whatever its flag or an earlier purge says.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     internal static bool CommitZero(ExtentContext ctx, Edata* e, bool zero, bool fresh = false)
     {
         if (!e->IsCommitted && !CommitWrapper(ctx, e, 0, e->Size)) return false;
@@ -448,6 +467,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
         return true;
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static Edata* AllocRetained(ExtentContext ctx, Edata* expand, nuint size, nuint alignment, bool zero, bool guarded)
     {
         ctx.GrowLock.Enter();
@@ -464,6 +484,7 @@ public static unsafe class ExtentOps<TPolicy> where TPolicy : struct, IExtentPol
     }
 
     // Grow lock held: map the next geometric size, keep what the request does not need as retained.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static Edata* GrowRetained(ExtentContext ctx, nuint size, nuint alignment, bool zero)
     {
         nuint minimum = size + AlignUp(alignment, ctx.Page) - ctx.Page;

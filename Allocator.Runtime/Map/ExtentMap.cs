@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Metadata;
 using Allocator.Os;
@@ -52,6 +53,7 @@ public sealed unsafe class ExtentMap : IDisposable
     /// Maps the first and last page of an active extent; false when metadata memory ran out (nothing
     /// is then written).
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public bool RegisterBoundary(Edata* edata, int sizeIndex, bool slab)
     {
         Debug.Assert(edata->State == ExtentState.Active);
@@ -66,6 +68,7 @@ public sealed unsafe class ExtentMap : IDisposable
     }
 
     /// <summary>Forgets the first and last page of an extent.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void DeregisterBoundary(Edata* edata)
     {
         _tree.Clear(edata->Base);
@@ -76,6 +79,7 @@ public sealed unsafe class ExtentMap : IDisposable
     /// Maps the interior pages of an active slab, so that freeing any region finds its slab. Cannot
     /// fail: the boundaries already created every leaf the slab touches.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void RegisterInterior(Edata* edata, int sizeIndex)
     {
         Debug.Assert(edata->IsSlab);
@@ -86,6 +90,7 @@ public sealed unsafe class ExtentMap : IDisposable
     }
 
     /// <summary>Forgets the interior pages of a slab.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void DeregisterInterior(Edata* edata)
     {
         if (edata->Size <= 2 * _page) return;
@@ -93,6 +98,7 @@ public sealed unsafe class ExtentMap : IDisposable
     }
 
     /// <summary>Rewrites size index and slab bit at both boundaries of an extent the caller holds.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void Remap(Edata* edata, int sizeIndex, bool slab)
     {
         edata->SizeIndex = sizeIndex;
@@ -106,6 +112,7 @@ public sealed unsafe class ExtentMap : IDisposable
     /// Sets the state in the edata and in its boundary words together. The caller holds the ecache
     /// lock of the old or the new state, or holds the extent in an acquired state.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void UpdateState(Edata* edata, ExtentState state)
     {
         edata->State = state;
@@ -122,6 +129,7 @@ public sealed unsafe class ExtentMap : IDisposable
     /// Creates (if missing) the leaf elements a split of <paramref name="edata"/> at
     /// <paramref name="leadSize"/> will write; false when metadata memory ran out, with nothing changed.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public bool PrepareSplit(Edata* edata, nuint leadSize, out SplitPlan plan)
     {
         plan = default;
@@ -134,6 +142,7 @@ public sealed unsafe class ExtentMap : IDisposable
     }
 
     /// <summary>Writes the boundaries of both halves of a split (size index none, not a slab).</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void CommitSplit(in SplitPlan plan, Edata* lead, Edata* trail)
     {
         ulong leadWord = Word(lead, Edata.NoSizeIndex, false), trailWord = Word(trail, Edata.NoSizeIndex, false);
@@ -145,6 +154,7 @@ public sealed unsafe class ExtentMap : IDisposable
     }
 
     /// <summary>Looks up the boundary elements of two adjacent mapped extents about to merge.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public MergePlan PrepareMerge(Edata* lead, Edata* trail)
     {
         MergePlan plan = default;
@@ -159,6 +169,7 @@ public sealed unsafe class ExtentMap : IDisposable
     /// Clears the inner boundary of a merge and maps the merged extent (the lead, already grown) at
     /// its outer boundary pages.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void CommitMerge(in MergePlan plan, Edata* merged)
     {
         ulong word = Word(merged, Edata.NoSizeIndex, false);
@@ -185,6 +196,7 @@ public sealed unsafe class ExtentMap : IDisposable
     /// </summary>
     /// <remarks>The caller holds the ecache lock of <paramref name="expected"/>.</remarks>
     /// <returns>The neighbor, now in <see cref="ExtentState.Merging"/>, or null.</returns>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public Edata* TryAcquireNeighbor([AcquiredExtent] Edata* edata, ExtentState expected, bool forward, bool expanding)
     {
         Debug.Assert(!edata->IsGuarded);
@@ -216,6 +228,7 @@ public sealed unsafe class ExtentMap : IDisposable
     }
 
     /// <summary>Puts an acquired extent into <paramref name="state"/>.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void Release([AcquiredExtent] Edata* edata, ExtentState state)
     {
         Debug.Assert(edata->State is ExtentState.Active or >= ExtentState.Transition);

@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Hooks;
 using Allocator.Os;
@@ -85,6 +86,7 @@ public sealed unsafe class Base : IDisposable
     /// Returns <paramref name="size"/> bytes aligned to <paramref name="alignment"/> (a power of two),
     /// zero-filled, or null when the hooks have no memory.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void* Allocate(nuint size, nuint alignment = 16)
     {
         if (AllocateFaultForTests?.Invoke() == true) return null;
@@ -112,6 +114,7 @@ public sealed unsafe class Base : IDisposable
     /// Returns a zeroed, 128-byte-aligned block for one <see cref="Edata"/>, with its edata serial
     /// number set (older metadata is reused first by the edata cache).
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public Edata* AllocateEdata()
     {
         var e = (Edata*)Allocate((nuint)sizeof(Edata), EdataAlignment);

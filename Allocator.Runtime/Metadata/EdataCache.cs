@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Extents;
 using Allocator.Threading;
@@ -30,6 +31,7 @@ internal sealed unsafe class EdataCache
     public long Count => Volatile.Read(ref _count);
 
     /// <summary>Takes a struct (contents undefined until initialized), or null when metadata memory ran out.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public Edata* Get()
     {
         using (_lock.EnterScope())
@@ -47,6 +49,7 @@ internal sealed unsafe class EdataCache
     }
 
     /// <summary>Gives a struct back for reuse.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void Put(Edata* edata)
     {
         using (_lock.EnterScope())

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Allocator.Metadata;
 
@@ -38,6 +39,7 @@ internal unsafe struct PairingHeap<T, TNode>
     /// <summary>The member that comes out first, or null.</summary>
     public readonly T* First => _root;
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void Insert(T* node)
     {
         TNode.Child(node) = null;
@@ -46,6 +48,7 @@ internal unsafe struct PairingHeap<T, TNode>
         _root = Meld(_root, node);
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void Remove(T* node)
     {
         if (node == _root)
@@ -63,6 +66,7 @@ internal unsafe struct PairingHeap<T, TNode>
     }
 
     /// <summary>Removes and returns the first member, or null when empty.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public T* RemoveFirst()
     {
         T* node = _root;
@@ -85,6 +89,7 @@ internal unsafe struct PairingHeap<T, TNode>
         }
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static T* Meld(T* a, T* b)
     {
         if (a == null) return b;
@@ -107,6 +112,7 @@ internal unsafe struct PairingHeap<T, TNode>
     }
 
     // Two passes: meld siblings pairwise left to right, then fold the pairs right to left.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private static T* MergePairs(T* first)
     {
         T* pairs = null;

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Decay;
 using Allocator.Extents;
@@ -54,6 +55,7 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">The size is zero or not a page multiple, or the alignment is not a power of two.</exception>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public Edata* Alloc(nuint size, nuint alignment, bool zero, bool guarded, bool frequentReuse)
     {
         CheckRequest(Context, size, alignment);
@@ -66,6 +68,7 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
         return e;
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private Edata* AllocReal(nuint size, nuint alignment, bool zero, bool guarded)
     {
         ExtentContext ctx = Context;
@@ -112,9 +115,11 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
     }
 
     /// <summary>An unguarded extent; see <see cref="Alloc(nuint, nuint, bool, bool, bool)"/>.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public Edata* Alloc(nuint size, nuint alignment, bool zero) => Alloc(size, alignment, zero, guarded: false, frequentReuse: false);
 
     /// <inheritdoc/>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public bool Expand([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, bool zero)
     {
         ExtentContext ctx = Context;
@@ -139,6 +144,7 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
     }
 
     /// <inheritdoc/>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public bool Shrink([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize)
     {
         Debug.Assert(newSize < oldSize && e->Size == oldSize && !e->IsGuarded);
@@ -150,12 +156,14 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
     }
 
     /// <inheritdoc/>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void Free([AcquiredExtent] Edata* e)
     {
         Dalloc(e);
         HandleDeferredWork();
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void Dalloc(Edata* e)
     {
         bool slab = e->IsSlab;
@@ -188,6 +196,7 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
     }
 
     /// <inheritdoc/>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public long TimeUntilDeferredWork()
     {
         long dirty = TimeUntilPurge(_dirtyDecay, Context.Dirty);
@@ -225,6 +234,7 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
     /// One decay pass over both caches, as a tick or the background purger runs it. Returns without
     /// waiting when another thread holds a decay lock, unless <paramref name="waitForLock"/> is set.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void Decay(DecayEagerness eagerness, bool waitForLock = false)
     {
         DecayOne(_dirtyDecay, Context.Dirty, eagerness, waitForLock);
@@ -270,6 +280,7 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
         }
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void HandleDeferredWork()
     {
         // A decay time of 0 means freed pages do not linger at all.
@@ -277,6 +288,7 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
         if (_muzzyDecay.DecayMs == 0 && Context.Muzzy.Npages != 0) DecayOne(_muzzyDecay, Context.Muzzy, DecayEagerness.Always, waitForLock: true);
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void DecayOne(DecayTracker decay, Ecache ecache, DecayEagerness eagerness, bool waitForLock)
     {
         if (waitForLock) decay.Lock.Enter();
@@ -298,6 +310,7 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
     }
 
     // Decay lock held.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void MaybeDecayPurge(DecayTracker decay, Ecache ecache, DecayEagerness eagerness)
     {
         long ms = decay.DecayMs;
@@ -315,6 +328,7 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
     }
 
     // Decay lock held on entry and exit; dropped while purging so epochs can advance meanwhile.
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void DecayToLimit(DecayTracker decay, Ecache ecache, bool fully, nuint limit, nuint max)
     {
         if (decay.Purging)
@@ -358,6 +372,7 @@ internal sealed unsafe class ClassicPageAllocator<TPolicy> : IPageAllocatorBacke
         }
     }
 
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     private void DecayStashed(Ecache ecache, bool fully, ref EdataList<ActiveLinks> stash)
     {
         if (stash.IsEmpty) return;

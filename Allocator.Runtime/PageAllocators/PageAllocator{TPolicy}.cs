@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Allocator.Extents;
 using Allocator.Guards;
@@ -154,6 +155,7 @@ internal sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy 
     /// interior pages registered, so any region's address finds it) or a large extent. Null when no
     /// memory could be had.
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public Edata* Alloc(nuint size, nuint alignment, bool slab, int sizeIndex, bool zero)
     {
         bool guarded = slab
@@ -176,6 +178,7 @@ internal sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy 
     }
 
     /// <summary>Grows a large extent in place; false with nothing changed when it cannot.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public bool Expand([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, int sizeIndex, bool zero)
     {
         // A hugepage extent is never resized in place: the caller moves it.
@@ -187,6 +190,7 @@ internal sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy 
     }
 
     /// <summary>Shrinks a large extent in place; false with nothing changed when it cannot.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public bool Shrink([AcquiredExtent] Edata* e, nuint oldSize, nuint newSize, int sizeIndex)
     {
         if (ExtentPolicy<TPolicy>.IsGuarded(e) || e->IsHugePageAllocated) return false;
@@ -197,6 +201,7 @@ internal sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy 
     }
 
     /// <summary>Frees an active extent.</summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void Free([AcquiredExtent] Edata* e)
     {
         Debug.Assert(e->State == ExtentState.Active);
@@ -219,6 +224,7 @@ internal sealed unsafe class PageAllocator<TPolicy> : IDisposable where TPolicy 
     /// all while the background purger serves the shard (the tick then only advances the epoch and
     /// wakes the purger early when dirty pages jumped).
     /// </summary>
+    [MethodImpl(Tiering.OptimizeAtOnce)]
     public void DecayTick()
     {
         BackgroundPurger.Registration? background = _backgroundPurge;
