@@ -34,8 +34,12 @@ public sealed unsafe partial class Arena<TPolicy>
     {
         if ((TPolicy.IsRuntimeConfigured || TPolicy.ThreadCache) && lastKey == _key)
         {
+            // RunsOut written out: through the helper, one more inlinee, the JIT stopped sharing the
+            // thread-local access of an inlining caller's Allocate with its Free (PairsRun's loop
+            // made a second TLS call on the unprofiled path).
             ThreadCache* tc = ThreadCaches.Last;
-            if (RunsOut(tc, size)) return AllocateSampled(tc, size, zero: false, throwOnFailure);
+            if (Volatile.Read(ref tc->BytesUntilSample) < (long)size) return AllocateSampled(tc, size, zero: false, throwOnFailure);
+            tc->BytesUntilSample -= (long)size;
             void* p = size <= _allocFastMax ? tc->Bins[SmallIndex(size)].Pop() : PopAboveLookup(size, _key, tc);
             return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure);
         }
