@@ -27,7 +27,7 @@ public sealed unsafe partial class Arena<TPolicy>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void* AllocateWithKey(nuint size, ulong lastKey, bool throwOnFailure)
     {
-        if (Profiled) return AllocateProfiled(size, lastKey, throwOnFailure);
+        if (Profiled) return AllocateProfiled(size, throwOnFailure);
         void* p = PopCached(size, lastKey);
         return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure);
     }

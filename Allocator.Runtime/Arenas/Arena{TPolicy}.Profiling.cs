@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
-using System.Threading;
 using Allocator.Metadata;
 using Allocator.Profiling;
 
@@ -30,16 +29,12 @@ public sealed unsafe partial class Arena<TPolicy>
     // hit reaches it, the bins and nothing else through its one thread-local access; a thread whose
     // last-used cache is another arena's (or that has none) counts on the slow path.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void* AllocateProfiled(nuint size, ulong lastKey, bool throwOnFailure)
+    private void* AllocateProfiled(nuint size, bool throwOnFailure)
     {
-        if ((TPolicy.IsRuntimeConfigured || TPolicy.ThreadCache) && lastKey == _key)
+        if ((TPolicy.IsRuntimeConfigured || TPolicy.ThreadCache) && ThreadCaches.LastKey == _key)
         {
-            // RunsOut written out: through the helper, one more inlinee, the JIT stopped sharing the
-            // thread-local access of an inlining caller's Allocate with its Free (PairsRun's loop
-            // made a second TLS call on the unprofiled path).
             ThreadCache* tc = ThreadCaches.Last;
-            if (Volatile.Read(ref tc->BytesUntilSample) < (long)size) return AllocateSampled(tc, size, zero: false, throwOnFailure);
-            tc->BytesUntilSample -= (long)size;
+            if ((tc->BytesUntilSample -= (long)size) < 0) return AllocateSampled(tc, size, zero: false, throwOnFailure);
             void* p = size <= _allocFastMax ? tc->Bins[SmallIndex(size)].Pop() : PopAboveLookup(size, _key, tc);
             return p != null ? p : AllocateSlow(size, zero: false, throwOnFailure);
         }
@@ -56,24 +51,11 @@ public sealed unsafe partial class Arena<TPolicy>
         return CountDown(tc, size) ? AllocateSampled(tc, size, zero, throwOnFailure) : AllocateUnsampled(size, zero, throwOnFailure);
     }
 
-    // Counts a block's bytes in a cache block's countdown; true when it ran out, and then the count
-    // is left as it was: the sample redraws it without reading it. The test comes first (remaining <
-    // size is remaining - size < 0), and the read is volatile so that the JIT does not keep it in a
-    // register: the hit is then a compare with memory and a subtract into memory, not a load, a
-    // subtract, a store and a test.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool RunsOut(ThreadCache* tc, nuint size)
-    {
-        if (Volatile.Read(ref tc->BytesUntilSample) < (long)size) return true;
-        tc->BytesUntilSample -= (long)size;
-        return false;
-    }
-
     // Counts a block's bytes; true when the countdown ran out. Without a cache block the thread's own
     // countdown is shared with other arenas, which may have drawn it: an arena that samples every
     // block cannot wait for it.
     private bool CountDown(ThreadCache* tc, nuint size) =>
-        tc != null ? RunsOut(tc, size) : ProfileSampler.Consume(size) || _profileInterval == 1;
+        tc != null ? (tc->BytesUntilSample -= (long)size) < 0 : ProfileSampler.Consume(size) || _profileInterval == 1;
 
     // After the countdown ran out: whether the block is a sample and what it weighs; draws the next.
     private bool Decide(ThreadCache* tc, nuint size, out double weight)

@@ -43,7 +43,7 @@ public sealed unsafe partial class Arena<TPolicy>
             // own paths count on this thread, and a miss goes on without counting again.
             if (arena._key == _key)
             {
-                if (arena.Profiled && RunsOut(_cache, size))
+                if (arena.Profiled && (_cache->BytesUntilSample -= (long)size) < 0)
                     return arena.AllocateSampled(_cache, size, zero: false, throwOnFailure: true);
                 if (size <= arena._allocFastMax)
                 {
